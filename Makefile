@@ -1,0 +1,45 @@
+# Trine: the two commands of the quick start.
+#   make run    install deps, release build, run the storage benchmark against the peers
+#   make test   install deps, debug build (ASan+UBSan), all tests; then the TSan concurrency tests
+# Other targets: make build | release | bench | format | format-check | clean
+JOBS ?= $(shell nproc)
+BENCH_ARGS ?= --n 200000 --value 64
+
+.PHONY: deps build release test test-debug test-tsan run bench format format-check clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake --preset debug
+	cmake --build --preset debug -j $(JOBS)
+
+release: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+test-debug: build
+	ctest --preset debug -j $(JOBS)
+
+test-tsan: deps
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan
+
+test: test-debug test-tsan
+
+run: release
+	build/release/bench/trine_bench $(BENCH_ARGS)
+
+# The full comparison quoted in README.md (1M and 5M triples, 16 B and 64 B values).
+bench: release
+	scripts/bench-suite.sh
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cpp')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.h' '*.cpp')
+
+clean:
+	rm -rf build
