@@ -1,0 +1,79 @@
+// MemTable: the in-memory, sorted buffer of recent commits, with sequence
+// numbers so reads at a snapshot ignore newer entries. Range tombstones are
+// kept beside the skiplist in a small list.
+//
+// Thread-safety: one writer at a time (DBImpl's write path); readers and
+// iterators run concurrently with it without locks on the point entries.
+// Shared through shared_ptr because iterators and in-flight reads pin a
+// memtable after it has been flushed and dropped from the DB.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lsm/arena.h"
+#include "lsm/skiplist.h"
+#include "sstable/internal_iterator.h"
+#include "sstable/table_options.h"
+
+namespace trine {
+
+class MemTable {
+ public:
+  MemTable();
+  ~MemTable();
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  // kRangeDelete: key = begin, value = end.
+  void Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value);
+
+  // The newest point entry for `key` with sequence <= snapshot, if any.
+  bool Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag, std::string* value) const;
+  // The largest sequence <= snapshot of a range tombstone covering `key` (0 if none).
+  SequenceNumber MaxCoveringTombstone(std::string_view key, SequenceNumber snapshot) const;
+
+  // Over the point entries. Must not outlive the memtable.
+  std::unique_ptr<InternalIterator> NewIterator() const;
+  std::vector<RangeTombstone> RangeTombstones() const;
+  bool has_range_tombstones() const { return num_range_dels_.load(std::memory_order_acquire) > 0; }
+
+  // Memory reserved (for statistics).
+  size_t ApproximateMemoryUsage() const {
+    return arena_.memory_usage() + range_del_bytes_.load(std::memory_order_relaxed);
+  }
+  // Size of the contents (decides when the memtable is full).
+  size_t DataSize() const {
+    return arena_.bytes_used() + range_del_bytes_.load(std::memory_order_relaxed);
+  }
+  uint64_t num_entries() const { return num_entries_.load(std::memory_order_relaxed); }
+  // The newest sequence of a point entry (0 if none).
+  SequenceNumber max_seq() const { return max_seq_.load(std::memory_order_acquire); }
+  // The newest sequence of any update, range tombstones included (0 if none).
+  SequenceNumber last_seq() const { return last_seq_.load(std::memory_order_acquire); }
+  bool empty() const { return num_entries() == 0 && !has_range_tombstones(); }
+
+  // Entry layout in the arena: varint32 klen, key, fixed64 tag, varint32 vlen, value.
+  struct KeyComparator {
+    int operator()(const char* a, const char* b) const;
+  };
+  using Table = SkipList<KeyComparator>;
+
+ private:
+  Arena arena_;
+  Table table_;
+  std::atomic<uint64_t> num_entries_{0};
+  std::atomic<SequenceNumber> max_seq_{0};
+  std::atomic<SequenceNumber> last_seq_{0};
+  mutable std::mutex range_mu_;
+  std::vector<RangeTombstone> range_dels_;  // guarded by range_mu_
+  std::atomic<size_t> num_range_dels_{0};
+  std::atomic<size_t> range_del_bytes_{0};
+};
+
+}  // namespace trine

@@ -1,0 +1,78 @@
+// TableReader serves point lookups and scans from one immutable table file.
+//
+// Open() reads and verifies the footer, index, filter, range-deletion and
+// properties blocks and keeps them in memory; data blocks are read on demand
+// through the shared block cache. Every block is checksum-verified when read
+// from the file, and errors name the file and the block's offset.
+//
+// Thread-safe: const methods may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bloom/bloom.h"
+#include "sstable/block.h"
+#include "sstable/block_cache.h"
+#include "sstable/format.h"
+#include "sstable/internal_iterator.h"
+#include "sstable/range_tombstones.h"
+#include "sstable/table_options.h"
+#include "trine/file_system.h"
+
+namespace trine {
+
+class TableReader {
+ public:
+  // `cache` may be null. `file_name` is used in error messages.
+  static Result<std::unique_ptr<TableReader>> Open(std::unique_ptr<RandomAccessFile> file,
+                                                   std::string file_name, BlockCache* cache);
+  ~TableReader();
+
+  // The newest entry for `user_key` whose tag is <= seek_tag (see SeekTag).
+  // *found is false if the table has none. *filtered tells whether the bloom
+  // filter alone answered.
+  struct GetResult {
+    bool found = false;
+    bool filtered = false;
+    uint64_t tag = 0;
+  };
+  Status Get(std::string_view user_key, uint64_t seek_tag, bool fill_cache, GetResult* result,
+             std::string* value) const;
+
+  // Whether the filter allows `user_key` (true without a filter).
+  bool KeyMayMatch(std::string_view user_key) const { return filter_.KeyMayMatch(user_key); }
+
+  // The iterator must not outlive this reader.
+  std::unique_ptr<InternalIterator> NewIterator(bool fill_cache) const;
+
+  const std::vector<RangeTombstone>& range_tombstones() const { return tombstones_; }
+  const FragmentedTombstones& fragmented_tombstones() const { return fragments_; }
+  const TableProperties& properties() const { return props_; }
+  const std::string& file_name() const { return file_name_; }
+  uint64_t file_size() const { return file_->Size(); }
+
+  // Reads (or finds in the cache) the data block at `handle`.
+  Status GetBlock(const BlockHandle& handle, bool fill_cache,
+                  std::shared_ptr<const Block>* block) const;
+  const Block& index_block() const { return *index_; }
+
+ private:
+  TableReader(std::unique_ptr<RandomAccessFile> file, std::string file_name, BlockCache* cache);
+
+  std::unique_ptr<RandomAccessFile> file_;
+  std::string file_name_;
+  BlockCache* cache_;
+  uint64_t cache_id_;
+  std::unique_ptr<Block> index_;
+  std::string filter_data_;
+  bloom::FilterReader filter_;
+  std::vector<RangeTombstone> tombstones_;
+  FragmentedTombstones fragments_;
+  TableProperties props_;
+};
+
+}  // namespace trine
