@@ -30,6 +30,19 @@ double TheoreticalFpRate(int bits_per_key) {
   return std::pow(1.0 - std::exp(-k / bits_per_key), k);
 }
 
+double TheoreticalBlockedFpRate(int bits_per_key) {
+  double k = ProbesFor(bits_per_key);
+  double lambda = static_cast<double>(kLineBits) / bits_per_key;  // mean keys per line
+  // Sum over the number j of keys sharing the probed line, weighted by the
+  // Poisson probability of j.
+  double rate = 0, p = std::exp(-lambda);
+  for (int j = 0; j < 4 * static_cast<int>(lambda) + 64; ++j) {
+    rate += p * std::pow(1.0 - std::exp(-k * j / kLineBits), k);
+    p *= lambda / (j + 1);
+  }
+  return rate;
+}
+
 FilterBuilder::FilterBuilder(int bits_per_key) : bits_per_key_(std::max(1, bits_per_key)) {}
 
 void FilterBuilder::AddHash(uint64_t hash) {

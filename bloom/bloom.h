@@ -30,6 +30,9 @@ int ProbesFor(int bits_per_key);
 // Theoretical false-positive rate of a classic (unblocked) bloom filter with
 // this many bits per key and ProbesFor(bits_per_key) probes.
 double TheoreticalFpRate(int bits_per_key);
+// Theoretical rate of this cache-line-blocked layout: the number of keys per
+// 512-bit line varies (Poisson), and crowded lines answer "maybe" more often.
+double TheoreticalBlockedFpRate(int bits_per_key);
 
 // Collects key hashes and serializes a filter. Not thread-safe.
 class FilterBuilder {

@@ -134,9 +134,9 @@ DBImpl::DBImpl(const Options& options, std::string dir)
   table_options_.zstd_level = options.zstd_level;
   table_options_.min_compression_savings = options.min_compression_savings;
   if (options.block_cache_bytes > 0) {
-    block_cache_ = std::make_unique<BlockCache>(options.block_cache_bytes);
+    block_cache_ = std::make_shared<BlockCache>(options.block_cache_bytes);
   }
-  table_cache_ = std::make_unique<TableCache>(options.file_system, dir_, block_cache_.get());
+  table_cache_ = std::make_unique<TableCache>(options.file_system, dir_, block_cache_);
   versions_ = std::make_unique<VersionSet>(options_, dir_, table_cache_.get());
   level_stats_.resize(static_cast<size_t>(options.num_levels));
 }

@@ -133,7 +133,7 @@ class DBImpl final : public DB {
   const std::string dir_;
   FileSystem* const fs_;
   TableOptions table_options_;
-  std::unique_ptr<BlockCache> block_cache_;
+  std::shared_ptr<BlockCache> block_cache_;
   std::unique_ptr<TableCache> table_cache_;
   std::unique_ptr<FileLock> lock_file_;
 

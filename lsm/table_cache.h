@@ -48,19 +48,20 @@ struct FileMetaData {
 
 class TableCache {
  public:
-  TableCache(std::shared_ptr<FileSystem> fs, std::string dir, BlockCache* block_cache)
-      : fs_(std::move(fs)), dir_(std::move(dir)), block_cache_(block_cache) {}
+  TableCache(std::shared_ptr<FileSystem> fs, std::string dir,
+             std::shared_ptr<BlockCache> block_cache)
+      : fs_(std::move(fs)), dir_(std::move(dir)), block_cache_(std::move(block_cache)) {}
 
   // The reader of `file`, opening it if needed. Errors are not cached: a
   // later call retries (a transient I/O error does not poison the file).
   Result<const TableReader*> Get(const FileMetaData& file);
 
-  BlockCache* block_cache() const { return block_cache_; }
+  BlockCache* block_cache() const { return block_cache_.get(); }
 
  private:
   std::shared_ptr<FileSystem> fs_;
   std::string dir_;
-  BlockCache* block_cache_;
+  std::shared_ptr<BlockCache> block_cache_;
 };
 
 }  // namespace trine

@@ -1,9 +1,14 @@
 #include "sstable/block_cache.h"
 
+#include <algorithm>
+
 namespace trine {
 
-BlockCache::BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {
-  for (auto& s : shards_) s.capacity = capacity_bytes / kShards;
+BlockCache::BlockCache(size_t capacity_bytes)
+    : capacity_(capacity_bytes),
+      num_shards_(std::clamp<size_t>(capacity_bytes >> 20, 1, kMaxShards)),
+      shards_(std::make_unique<Shard[]>(num_shards_)) {
+  for (size_t i = 0; i < num_shards_; ++i) shards_[i].capacity = capacity_bytes / num_shards_;
 }
 
 BlockCache::~BlockCache() = default;
@@ -51,7 +56,8 @@ void BlockCache::Insert(uint64_t table_id, uint64_t offset, std::shared_ptr<cons
 }
 
 void BlockCache::EraseTable(uint64_t table_id) {
-  for (auto& s : shards_) {
+  for (size_t i = 0; i < num_shards_; ++i) {
+    Shard& s = shards_[i];
     std::lock_guard<std::mutex> lock(s.mu);
     for (auto it = s.lru.begin(); it != s.lru.end();) {
       if (it->key.table_id == table_id) {
@@ -67,9 +73,9 @@ void BlockCache::EraseTable(uint64_t table_id) {
 
 size_t BlockCache::charge() const {
   size_t total = 0;
-  for (auto& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    total += s.charge;
+  for (size_t i = 0; i < num_shards_; ++i) {
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    total += shards_[i].charge;
   }
   return total;
 }

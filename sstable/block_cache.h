@@ -60,12 +60,14 @@ class BlockCache {
     size_t charge = 0;
     size_t capacity = 0;
   };
-  static constexpr int kShards = 16;
+  static constexpr size_t kMaxShards = 16;
 
-  Shard& ShardFor(const Key& k) { return shards_[KeyHash()(k) % kShards]; }
+  Shard& ShardFor(const Key& k) { return shards_[KeyHash()(k) % num_shards_]; }
 
   size_t capacity_;
-  Shard shards_[kShards];
+  // Fewer shards for small caches, so a shard still holds a useful number of blocks.
+  size_t num_shards_;
+  std::unique_ptr<Shard[]> shards_;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
 };

@@ -122,10 +122,10 @@ class TableIterator final : public InternalIterator {
 }  // namespace
 
 TableReader::TableReader(std::unique_ptr<RandomAccessFile> file, std::string file_name,
-                         BlockCache* cache)
+                         std::shared_ptr<BlockCache> cache)
     : file_(std::move(file)),
       file_name_(std::move(file_name)),
-      cache_(cache),
+      cache_(std::move(cache)),
       cache_id_(BlockCache::NewTableId()) {}
 
 TableReader::~TableReader() {
@@ -133,8 +133,10 @@ TableReader::~TableReader() {
 }
 
 Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAccessFile> file,
-                                                       std::string file_name, BlockCache* cache) {
-  std::unique_ptr<TableReader> t(new TableReader(std::move(file), std::move(file_name), cache));
+                                                       std::string file_name,
+                                                       std::shared_ptr<BlockCache> cache) {
+  std::unique_ptr<TableReader> t(
+      new TableReader(std::move(file), std::move(file_name), std::move(cache)));
   const std::string& name = t->file_name_;
   uint64_t size = t->file_->Size();
   if (size < kFooterSize) return Status::Corruption(name + ": file too short to be a table");

@@ -27,9 +27,12 @@ namespace trine {
 
 class TableReader {
  public:
-  // `cache` may be null. `file_name` is used in error messages.
+  // `cache` may be null; the reader keeps it alive (an iterator may outlive
+  // the DB by mistake: it should fail softly, not touch freed memory).
+  // `file_name` is used in error messages.
   static Result<std::unique_ptr<TableReader>> Open(std::unique_ptr<RandomAccessFile> file,
-                                                   std::string file_name, BlockCache* cache);
+                                                   std::string file_name,
+                                                   std::shared_ptr<BlockCache> cache);
   ~TableReader();
 
   // The newest entry for `user_key` whose tag is <= seek_tag (see SeekTag).
@@ -61,11 +64,12 @@ class TableReader {
   const Block& index_block() const { return *index_; }
 
  private:
-  TableReader(std::unique_ptr<RandomAccessFile> file, std::string file_name, BlockCache* cache);
+  TableReader(std::unique_ptr<RandomAccessFile> file, std::string file_name,
+              std::shared_ptr<BlockCache> cache);
 
   std::unique_ptr<RandomAccessFile> file_;
   std::string file_name_;
-  BlockCache* cache_;
+  std::shared_ptr<BlockCache> cache_;
   uint64_t cache_id_;
   std::unique_ptr<Block> index_;
   std::string filter_data_;
