@@ -45,15 +45,15 @@ int VarintLength(uint64_t v) {
   return len;
 }
 
-const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v) {
+const char* GetVarint32PtrSlow(const char* p, const char* limit, uint32_t* v) {
   uint64_t r;
-  const char* q = GetVarint64Ptr(p, limit, &r);
+  const char* q = GetVarint64PtrSlow(p, limit, &r);
   if (q == nullptr || r > 0xffffffffu) return nullptr;
   *v = static_cast<uint32_t>(r);
   return q;
 }
 
-const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* v) {
+const char* GetVarint64PtrSlow(const char* p, const char* limit, uint64_t* v) {
   uint64_t result = 0;
   for (uint32_t shift = 0; shift <= 63 && p < limit; shift += 7) {
     uint64_t byte = *reinterpret_cast<const unsigned char*>(p++);

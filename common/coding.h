@@ -44,9 +44,30 @@ void PutVarint64(std::string* dst, uint64_t v);
 int VarintLength(uint64_t v);
 
 // Decode from [p, limit). Return the byte after the varint, or nullptr if the
-// input is truncated or malformed.
-const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v);
-const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* v);
+// input is truncated or malformed. The one-byte case is inlined: it is by far
+// the most common inside blocks.
+const char* GetVarint32PtrSlow(const char* p, const char* limit, uint32_t* v);
+const char* GetVarint64PtrSlow(const char* p, const char* limit, uint64_t* v);
+inline const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v) {
+  if (p < limit) {
+    uint32_t r = *reinterpret_cast<const unsigned char*>(p);
+    if ((r & 128) == 0) {
+      *v = r;
+      return p + 1;
+    }
+  }
+  return GetVarint32PtrSlow(p, limit, v);
+}
+inline const char* GetVarint64Ptr(const char* p, const char* limit, uint64_t* v) {
+  if (p < limit) {
+    uint64_t r = *reinterpret_cast<const unsigned char*>(p);
+    if ((r & 128) == 0) {
+      *v = r;
+      return p + 1;
+    }
+  }
+  return GetVarint64PtrSlow(p, limit, v);
+}
 
 // Consume from the front of *input. Return false on truncated/malformed input.
 bool GetVarint32(std::string_view* input, uint32_t* v);

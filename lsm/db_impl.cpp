@@ -65,7 +65,7 @@ bool WalWriter::HasUnwritten() const {
 
 bool WalWriter::HasUnsynced() const {
   return synced_.load(std::memory_order_relaxed) < written_.load(std::memory_order_relaxed) ||
-         HasUnwritten();
+         HasUnwritten() || has_previous_.load(std::memory_order_relaxed);
 }
 
 Status WalWriter::Persist(bool sync) {
@@ -81,6 +81,13 @@ Status WalWriter::Persist(bool sync) {
   if (!data.empty()) {
     s = file_->Append(data);
     if (s.ok()) written_.fetch_add(data.size(), std::memory_order_relaxed);
+  }
+  if (s.ok() && sync && previous_) {
+    s = previous_->Persist(true);
+    if (s.ok()) {
+      previous_.reset();  // closes it
+      has_previous_.store(false, std::memory_order_relaxed);
+    }
   }
   if (s.ok() && sync && synced_.load(std::memory_order_relaxed) < written_.load()) {
     s = file_->Sync();
@@ -267,15 +274,15 @@ Status DBImpl::RecoverLogs(std::vector<uint64_t> logs, MemTable* mem, SequenceNu
       }
     }
     Status s = reader.status();
-    if (s.ok() && reader.torn_tail() && i + 1 < logs.size()) {
-      // Logs before the last one were fsynced before the next was started: a
-      // torn tail there means data was lost, not a crash mid-write.
-      s = Status::Corruption(name + ": log ends in an incomplete record at offset " +
-                             std::to_string(reader.valid_end()) + " but newer logs follow");
-    }
     if (!s.ok()) {
       if (options_.wal_recovery == WalRecovery::kKeepPrefix) return Status::OK();
       return s;
+    }
+    if (reader.torn_tail() && i + 1 < logs.size()) {
+      // An older log lost its unsynced tail (power loss). Newer logs hold
+      // only newer commits, none of them durable (a durable commit syncs every
+      // older log first), so the prefix ends here.
+      return Status::OK();
     }
   }
   return Status::OK();
@@ -359,9 +366,10 @@ Status DBImpl::Open() {
   TRINE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
   edit.SetLogNumber(log_number);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    TRINE_RETURN_IF_ERROR(versions_->LogAndApply(&edit));
-    wal_ = std::make_shared<WalWriter>(std::move(log_file), log_number, BaseName(log_path));
+    std::unique_lock<std::mutex> lock(mu_);
+    TRINE_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &lock));
+    wal_ = std::make_shared<WalWriter>(std::move(log_file), log_number, BaseName(log_path),
+                                       nullptr);
     mem_ = std::make_shared<MemTable>();
     mem_log_number_ = log_number;
     last_sequence_ = last_seq;
@@ -499,16 +507,15 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
 }
 
 Status DBImpl::SwitchMemTable() {
-  // Everything in the current log must be durable before any newer commit
-  // lands in the next one: that keeps recovery to a prefix of the commits.
-  Status s = wal_->Persist(true);
+  // Write out (no fsync: see WalWriter) the current log before any newer
+  // commit lands in the next one.
+  Status s = wal_->Persist(false);
   if (!s.ok()) return s;
   uint64_t number = versions_->NewFileNumber();
   std::string path = LogFileName(dir_, number);
   auto file = fs_->NewWritableFile(path);
   if (!file.ok()) return file.status();
-  (void)wal_->Close();
-  wal_ = std::make_shared<WalWriter>(std::move(*file), number, BaseName(path));
+  wal_ = std::make_shared<WalWriter>(std::move(*file), number, BaseName(path), wal_);
   imm_.push_back(Frozen{mem_, mem_log_number_});
   mem_ = std::make_shared<MemTable>();
   mem_log_number_ = number;
@@ -631,7 +638,9 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o) {
   std::vector<Version::SourceIterator> sources;
   RangeDelView tombstones;
   auto add_mem = [&](const MemTable& m) {
-    sources.push_back({m.NewIterator(), std::min(m.max_seq(), snap)});
+    // Entries added to an empty memtable later are newer than the snapshot:
+    // an empty one is no source at all.
+    if (m.num_entries() > 0) sources.push_back({m.NewIterator(), std::min(m.max_seq(), snap)});
     if (m.has_range_tombstones()) {
       tombstones.Add(std::make_shared<const FragmentedTombstones>(m.RangeTombstones()));
     }
@@ -711,16 +720,22 @@ Status DBImpl::FlushOne(std::unique_lock<std::mutex>& lock) {
   Status s = RunCompaction(spec, iter.get(), frozen.mem->RangeTombstones(), &out);
   if (s.ok()) s = fs_->SyncDir(dir_);
   lock.lock();
-  for (const auto& f : out.files) pending_outputs_.erase(f->number);
-  if (!s.ok()) {
-    for (const auto& f : out.files) (void)fs_->RemoveFile(TableFileName(dir_, f->number));
-    return s;
+  // Outputs of a failed manifest write stay on disk: the edit may have
+  // reached the manifest after all. Unreferenced files go at the next open.
+  bool remove_outputs = !s.ok();
+  if (s.ok()) {
+    VersionEdit edit;
+    for (const auto& f : out.files) edit.AddFile(0, f);
+    edit.SetLogNumber(next_log);
+    edit.SetLastSequence(frozen.mem->last_seq());
+    // The outputs stay protected from DeleteObsoleteFiles until the version
+    // that holds them is installed (LogAndApply releases the mutex).
+    s = versions_->LogAndApply(&edit, &lock);
   }
-  VersionEdit edit;
-  for (const auto& f : out.files) edit.AddFile(0, f);
-  edit.SetLogNumber(next_log);
-  edit.SetLastSequence(frozen.mem->last_seq());
-  s = versions_->LogAndApply(&edit);
+  for (const auto& f : out.files) {
+    pending_outputs_.erase(f->number);
+    if (remove_outputs) (void)fs_->RemoveFile(TableFileName(dir_, f->number));
+  }
   if (!s.ok()) return s;
   imm_.pop_front();
   InstallView();
@@ -783,7 +798,7 @@ Status DBImpl::RunPlan(std::unique_lock<std::mutex>& lock, const CompactionPlan&
     const auto& [level, files] = plan.inputs.front();
     edit.DeleteFile(level, files.front()->number);
     edit.AddFile(plan.output_level, files.front());
-    Status s = versions_->LogAndApply(&edit);
+    Status s = versions_->LogAndApply(&edit, &lock);
     if (s.ok()) InstallView();
     return s;
   }
@@ -814,16 +829,18 @@ Status DBImpl::RunPlan(std::unique_lock<std::mutex>& lock, const CompactionPlan&
   }
   if (s.ok()) s = fs_->SyncDir(dir_);
   lock.lock();
-  for (const auto& f : out.files) pending_outputs_.erase(f->number);
-  if (!s.ok()) {
-    for (const auto& f : out.files) (void)fs_->RemoveFile(TableFileName(dir_, f->number));
-    return s;
+  bool remove_outputs = !s.ok();  // see FlushOne
+  if (s.ok()) {
+    for (const auto& [level, files] : plan.inputs) {
+      for (const auto& f : files) edit.DeleteFile(level, f->number);
+    }
+    for (const auto& f : out.files) edit.AddFile(plan.output_level, f);
+    s = versions_->LogAndApply(&edit, &lock);
   }
-  for (const auto& [level, files] : plan.inputs) {
-    for (const auto& f : files) edit.DeleteFile(level, f->number);
+  for (const auto& f : out.files) {
+    pending_outputs_.erase(f->number);
+    if (remove_outputs) (void)fs_->RemoveFile(TableFileName(dir_, f->number));
   }
-  for (const auto& f : out.files) edit.AddFile(plan.output_level, f);
-  s = versions_->LogAndApply(&edit);
   if (!s.ok()) return s;
   InstallView();
   uint64_t read = plan.input_bytes();

@@ -38,11 +38,21 @@ namespace trine {
 // The write-ahead log being appended to. Records are buffered in memory and
 // written to the file by Persist(), which also fsyncs on request. After a
 // failed write or sync every later Persist fails: a log with a hole must
-// never receive newer commits. Thread-safe.
+// never receive newer commits.
+//
+// When a memtable fills, the next log starts without waiting for an fsync of
+// the previous one (that would stall the writer): the new log holds on to
+// the old one, and its first fsync syncs the old log first. So a durable
+// commit is never on disk while an older commit is not. Thread-safe.
 class WalWriter {
  public:
-  WalWriter(std::unique_ptr<WritableFile> file, uint64_t number, std::string name)
-      : file_(std::move(file)), number_(number), name_(std::move(name)) {}
+  WalWriter(std::unique_ptr<WritableFile> file, uint64_t number, std::string name,
+            std::shared_ptr<WalWriter> previous)
+      : file_(std::move(file)),
+        previous_(std::move(previous)),
+        has_previous_(previous_ != nullptr),
+        number_(number),
+        name_(std::move(name)) {}
   ~WalWriter();
 
   // Appends encoded records; returns the log offset just past them.
@@ -61,6 +71,8 @@ class WalWriter {
   uint64_t appended_ = 0;   // guarded by buf_mu_
   std::mutex io_mu_;        // serializes file writes
   std::unique_ptr<WritableFile> file_;
+  std::shared_ptr<WalWriter> previous_;  // not yet synced; guarded by io_mu_
+  std::atomic<bool> has_previous_{false};
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> synced_{0};
   Status error_;  // guarded by io_mu_

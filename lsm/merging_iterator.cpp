@@ -14,6 +14,10 @@ Status MergingIterator::status() const {
 }
 
 void MergingIterator::FindSmallest() {
+  if (sources_.size() == 1) {
+    current_ = sources_[0].iter->Valid() ? sources_[0].iter.get() : nullptr;
+    return;
+  }
   InternalIterator* best = nullptr;
   for (auto& s : sources_) {
     InternalIterator* it = s.iter.get();

@@ -75,11 +75,11 @@ class LevelIterator final : public InternalIterator {
   }
   void Next() override {
     iter_->Next();
-    SkipForward();
+    if (!iter_->Valid()) SkipForward();
   }
   void Prev() override {
     iter_->Prev();
-    SkipBackward();
+    if (!iter_->Valid()) SkipBackward();
   }
   std::string_view user_key() const override { return iter_->user_key(); }
   uint64_t tag() const override { return iter_->tag(); }
@@ -116,7 +116,6 @@ class LevelIterator final : public InternalIterator {
       Open(index_ + 1);
       if (iter_) iter_->SeekToFirst();
     }
-    if (Broken() && iter_ && iter_->Valid()) iter_.reset();
   }
   void SkipBackward() {
     while (iter_ && !iter_->Valid() && !Broken()) {
@@ -363,18 +362,19 @@ std::shared_ptr<Version> VersionSet::Apply(const Version& base, const VersionEdi
   return v;
 }
 
-Status VersionSet::WriteSnapshot(WritableFile* file) {
+Status VersionSet::WriteSnapshot(WritableFile* file, const Version& v, uint64_t log_number,
+                                 uint64_t next_file, SequenceNumber last_sequence, uint64_t* size) {
   VersionEdit edit;
-  edit.SetLogNumber(log_number_);
-  edit.SetNextFile(next_file_);
-  edit.SetLastSequence(last_sequence_);
-  for (int level = 0; level < current_->num_levels(); ++level) {
-    for (const auto& f : current_->files(level)) edit.AddFile(level, f);
+  edit.SetLogNumber(log_number);
+  edit.SetNextFile(next_file);
+  edit.SetLastSequence(last_sequence);
+  for (int level = 0; level < v.num_levels(); ++level) {
+    for (const auto& f : v.files(level)) edit.AddFile(level, f);
   }
   std::string payload, record;
   edit.EncodeTo(&payload);
   EncodeLogRecord(payload, &record);
-  manifest_size_ = record.size();
+  *size = record.size();
   return file->Append(record);
 }
 
@@ -402,7 +402,8 @@ Status VersionSet::Create() {
   manifest_number_ = NewFileNumber();
   FileSystem* fs = options_.file_system.get();
   TRINE_ASSIGN_OR_RETURN(manifest_, fs->NewWritableFile(ManifestFileName(dir_, manifest_number_)));
-  Status s = WriteSnapshot(manifest_.get());
+  Status s = WriteSnapshot(manifest_.get(), *current_, log_number_, next_file_, last_sequence_,
+                           &manifest_size_);
   if (s.ok()) s = manifest_->Sync();
   if (s.ok()) s = SetCurrentFile(manifest_number_);
   return s;
@@ -469,59 +470,70 @@ Status VersionSet::Recover() {
   // Continue in a fresh manifest: never append after a possibly torn tail.
   manifest_number_ = NewFileNumber();
   TRINE_ASSIGN_OR_RETURN(manifest_, fs->NewWritableFile(ManifestFileName(dir_, manifest_number_)));
-  Status s = WriteSnapshot(manifest_.get());
+  Status s = WriteSnapshot(manifest_.get(), *current_, log_number_, next_file_, last_sequence_,
+                           &manifest_size_);
   if (s.ok()) s = manifest_->Sync();
   if (s.ok()) s = SetCurrentFile(manifest_number_);
   return s;
 }
 
-Status VersionSet::LogAndApply(VersionEdit* edit) {
+Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
+  // One edit at a time; the DB mutex is released while the manifest is
+  // written and fsynced, so readers and writers are not held up by the disk.
+  while (manifest_busy_) manifest_cv_.wait(*lock);
+  if (!manifest_error_.ok()) return manifest_error_;
+  manifest_busy_ = true;
   if (edit->has_log_number) {
     assert(edit->log_number >= log_number_);
   } else {
     edit->SetLogNumber(log_number_);
   }
-  edit->SetNextFile(next_file_);
   if (!edit->has_last_sequence || edit->last_sequence < last_sequence_) {
     edit->SetLastSequence(last_sequence_);
   }
   std::shared_ptr<Version> v = Apply(*current_, *edit);
   FileSystem* fs = options_.file_system.get();
-  uint64_t old_manifest = 0;
-  if (manifest_size_ > kMaxManifestSize) {
+  bool rotate = manifest_size_ > kMaxManifestSize;
+  uint64_t number = rotate ? NewFileNumber() : 0;
+  edit->SetNextFile(next_file_);
+
+  lock->unlock();
+  Status s;
+  std::unique_ptr<WritableFile> file;
+  uint64_t size = 0;
+  if (rotate) {
     // Start a new manifest holding a snapshot of the new version.
-    uint64_t number = NewFileNumber();
-    auto file = fs->NewWritableFile(ManifestFileName(dir_, number));
-    if (!file.ok()) return file.status();
-    auto saved = current_;
-    uint64_t saved_log = log_number_;
-    SequenceNumber saved_seq = last_sequence_;
-    current_ = v;
-    log_number_ = edit->log_number;
-    last_sequence_ = edit->last_sequence;
-    Status s = WriteSnapshot(file->get());
-    if (s.ok()) s = (*file)->Sync();
-    if (s.ok()) s = SetCurrentFile(number);
-    if (!s.ok()) {
-      current_ = saved;
-      log_number_ = saved_log;
-      last_sequence_ = saved_seq;
-      (void)fs->RemoveFile(ManifestFileName(dir_, number));
-      return s;
+    auto f = fs->NewWritableFile(ManifestFileName(dir_, number));
+    s = f.status();
+    if (s.ok()) {
+      file = std::move(*f);
+      s = WriteSnapshot(file.get(), *v, edit->log_number, next_file_, edit->last_sequence, &size);
     }
-    old_manifest = manifest_number_;
-    (void)manifest_->Close();
-    manifest_ = std::move(*file);
-    manifest_number_ = number;
+    if (s.ok()) s = file->Sync();
+    if (s.ok()) s = SetCurrentFile(number);
+    if (!s.ok()) (void)fs->RemoveFile(ManifestFileName(dir_, number));
   } else {
     std::string payload, record;
     edit->EncodeTo(&payload);
     EncodeLogRecord(payload, &record);
-    Status s = manifest_->Append(record);
+    s = manifest_->Append(record);
     if (s.ok()) s = manifest_->Sync();
-    if (!s.ok()) return s;
-    manifest_size_ += record.size();
+    size = manifest_size_ + record.size();
+    // A failed append may leave half a record: no later edit may follow it.
+    if (!s.ok()) manifest_error_ = s;
   }
+  lock->lock();
+  manifest_busy_ = false;
+  manifest_cv_.notify_all();
+  if (!s.ok()) return s;
+  uint64_t old_manifest = 0;
+  if (rotate) {
+    old_manifest = manifest_number_;
+    (void)manifest_->Close();
+    manifest_ = std::move(file);
+    manifest_number_ = number;
+  }
+  manifest_size_ = size;
   current_ = v;
   log_number_ = edit->log_number;
   last_sequence_ = edit->last_sequence;

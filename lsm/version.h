@@ -14,6 +14,7 @@
 // VersionSet methods require the DB mutex unless noted.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -113,8 +114,9 @@ class VersionSet {
   // Reads CURRENT and the manifest it names.
   Status Recover();
   // Appends `edit` to the manifest (fsynced), then installs the new version.
-  // On failure the current version is unchanged.
-  Status LogAndApply(VersionEdit* edit);
+  // On failure the current version is unchanged. `lock` holds the DB mutex;
+  // it is released while the manifest is written.
+  Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
 
   std::shared_ptr<const Version> current() const { return current_; }
   uint64_t NewFileNumber() { return next_file_++; }
@@ -140,7 +142,8 @@ class VersionSet {
   std::vector<std::string> compact_pointer_;
 
  private:
-  Status WriteSnapshot(WritableFile* file);
+  Status WriteSnapshot(WritableFile* file, const Version& v, uint64_t log_number, uint64_t next_file,
+                       SequenceNumber last_sequence, uint64_t* size);
   Status SetCurrentFile(uint64_t manifest_number);
   std::shared_ptr<Version> Apply(const Version& base, const VersionEdit& edit) const;
 
@@ -154,6 +157,9 @@ class VersionSet {
   uint64_t manifest_number_ = 0;
   std::unique_ptr<WritableFile> manifest_;
   uint64_t manifest_size_ = 0;
+  bool manifest_busy_ = false;  // an edit is being written
+  std::condition_variable manifest_cv_;
+  Status manifest_error_;
 };
 
 }  // namespace trine

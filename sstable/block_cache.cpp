@@ -4,80 +4,86 @@
 
 namespace trine {
 
-BlockCache::BlockCache(size_t capacity_bytes)
-    : capacity_(capacity_bytes),
-      num_shards_(std::clamp<size_t>(capacity_bytes >> 20, 1, kMaxShards)),
-      shards_(std::make_unique<Shard[]>(num_shards_)) {
-  for (size_t i = 0; i < num_shards_; ++i) shards_[i].capacity = capacity_bytes / num_shards_;
-}
+BlockCache::BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
 
 BlockCache::~BlockCache() = default;
 
-uint64_t BlockCache::NewTableId() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
-std::shared_ptr<const Block> BlockCache::Lookup(uint64_t table_id, uint64_t offset) {
-  Key k{table_id, offset};
-  Shard& s = ShardFor(k);
-  std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.map.find(k);
-  if (it == s.map.end()) {
+std::shared_ptr<const Block> BlockCache::Lookup(Slot* slot) {
+  std::shared_ptr<const Block> b;
+  {
+    std::lock_guard<std::mutex> lock(StripeFor(slot));
+    b = slot->block;
+  }
+  if (b) {
+    // Avoid dirtying the cache line when the bit is already set.
+    if (!slot->referenced.load(std::memory_order_relaxed)) {
+      slot->referenced.store(true, std::memory_order_relaxed);
+    }
+    hits_.fetch_add(1, std::memory_order_relaxed);
+  } else {
     misses_.fetch_add(1, std::memory_order_relaxed);
-    return nullptr;
   }
-  hits_.fetch_add(1, std::memory_order_relaxed);
-  s.lru.splice(s.lru.begin(), s.lru, it->second);
-  return it->second->block;
+  return b;
 }
 
-void BlockCache::Insert(uint64_t table_id, uint64_t offset, std::shared_ptr<const Block> block) {
-  Key k{table_id, offset};
-  Shard& s = ShardFor(k);
+void BlockCache::Insert(Slot* slot, std::shared_ptr<const Block> block) {
   size_t charge = block->charge();
-  if (charge > s.capacity) return;
-  std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.map.find(k);
-  if (it != s.map.end()) {
-    s.charge -= it->second->charge;
-    s.lru.erase(it->second);
-    s.map.erase(it);
+  if (charge > capacity_) return;
+  std::lock_guard<std::mutex> ring(ring_mu_);
+  {
+    std::lock_guard<std::mutex> lock(StripeFor(slot));
+    if (slot->block) return;  // another reader cached it first
+    slot->block = std::move(block);
   }
-  s.lru.push_front(Entry{k, std::move(block), charge});
-  s.map.emplace(k, s.lru.begin());
-  s.charge += charge;
-  while (s.charge > s.capacity && !s.lru.empty()) {
-    Entry& victim = s.lru.back();
-    s.charge -= victim.charge;
-    s.map.erase(victim.key);
-    s.lru.pop_back();
+  slot->referenced.store(false, std::memory_order_relaxed);
+  ring_.push_back(slot);
+  charge_.fetch_add(charge, std::memory_order_relaxed);
+  EvictLocked();
+}
+
+void BlockCache::EvictLocked() {
+  while (charge_.load(std::memory_order_relaxed) > capacity_ && !ring_.empty()) {
+    if (hand_ >= ring_.size()) hand_ = 0;
+    Slot* s = ring_[hand_];
+    if (s->referenced.load(std::memory_order_relaxed)) {
+      s->referenced.store(false, std::memory_order_relaxed);
+      ++hand_;
+      continue;
+    }
+    std::shared_ptr<const Block> victim;
+    {
+      std::lock_guard<std::mutex> lock(StripeFor(s));
+      victim = std::move(s->block);
+      s->block.reset();
+    }
+    charge_.fetch_sub(victim->charge(), std::memory_order_relaxed);
+    ring_[hand_] = ring_.back();
+    ring_.pop_back();
   }
 }
 
-void BlockCache::EraseTable(uint64_t table_id) {
-  for (size_t i = 0; i < num_shards_; ++i) {
-    Shard& s = shards_[i];
-    std::lock_guard<std::mutex> lock(s.mu);
-    for (auto it = s.lru.begin(); it != s.lru.end();) {
-      if (it->key.table_id == table_id) {
-        s.charge -= it->charge;
-        s.map.erase(it->key);
-        it = s.lru.erase(it);
-      } else {
-        ++it;
+void BlockCache::EraseSlots(Slot* slots, size_t n) {
+  std::lock_guard<std::mutex> ring(ring_mu_);
+  auto lo = reinterpret_cast<uintptr_t>(slots);
+  auto hi = reinterpret_cast<uintptr_t>(slots + n);
+  for (size_t i = 0; i < ring_.size();) {
+    Slot* s = ring_[i];
+    auto a = reinterpret_cast<uintptr_t>(s);
+    if (a >= lo && a < hi) {
+      std::shared_ptr<const Block> victim;
+      {
+        std::lock_guard<std::mutex> lock(StripeFor(s));
+        victim = std::move(s->block);
+        s->block.reset();
       }
+      if (victim) charge_.fetch_sub(victim->charge(), std::memory_order_relaxed);
+      ring_[i] = ring_.back();
+      ring_.pop_back();
+    } else {
+      ++i;
     }
   }
-}
-
-size_t BlockCache::charge() const {
-  size_t total = 0;
-  for (size_t i = 0; i < num_shards_; ++i) {
-    std::lock_guard<std::mutex> lock(shards_[i].mu);
-    total += shards_[i].charge;
-  }
-  return total;
+  if (hand_ >= ring_.size()) hand_ = 0;
 }
 
 }  // namespace trine

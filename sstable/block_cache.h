@@ -1,18 +1,21 @@
-// BlockCache: a bounded, sharded LRU cache of UNCOMPRESSED, verified blocks,
-// shared by every table of a store. Caching decoded blocks matters: one zstd
-// decode of a 4 KiB block costs about as much as a whole point lookup.
+// BlockCache: a bounded cache of UNCOMPRESSED, verified data blocks, shared by
+// every table of a store. Caching decoded blocks matters: one zstd decode of
+// a 4 KiB block costs about as much as a whole point lookup.
 //
-// Entries are keyed by (table cache id, block offset) and handed out as
-// shared_ptr so a block stays alive while an iterator uses it, even after
-// eviction. Thread-safe.
+// Each table owns one Slot per data block, so a lookup is an array index and
+// a striped lock, not a hash probe. Eviction is CLOCK: a hit only sets the
+// slot's reference bit; the hand clears bits and evicts unreferenced blocks
+// when an insert exceeds the capacity. Blocks are handed out as shared_ptr, so
+// an evicted block lives on while an iterator still reads it.
+//
+// Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
+#include <vector>
 
 #include "sstable/block.h"
 
@@ -20,54 +23,40 @@ namespace trine {
 
 class BlockCache {
  public:
+  struct Slot {
+    std::shared_ptr<const Block> block;  // guarded by the slot's stripe lock
+    std::atomic<bool> referenced{false};
+  };
+
   explicit BlockCache(size_t capacity_bytes);
   ~BlockCache();
 
-  std::shared_ptr<const Block> Lookup(uint64_t table_id, uint64_t offset);
-  void Insert(uint64_t table_id, uint64_t offset, std::shared_ptr<const Block> block);
-  // Drops every block of a table (when its file is deleted).
-  void EraseTable(uint64_t table_id);
+  // The cached block of `slot`, or null.
+  std::shared_ptr<const Block> Lookup(Slot* slot);
+  // Caches `block` in `slot` (keeps an already cached one) and evicts as needed.
+  void Insert(Slot* slot, std::shared_ptr<const Block> block);
+  // Drops the blocks of slots [slots, slots + n) before a table frees them.
+  void EraseSlots(Slot* slots, size_t n);
 
   size_t capacity() const { return capacity_; }
-  size_t charge() const;
+  size_t charge() const { return charge_.load(std::memory_order_relaxed); }
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
-  // A process-wide unique id for a newly opened table.
-  static uint64_t NewTableId();
-
  private:
-  struct Key {
-    uint64_t table_id;
-    uint64_t offset;
-    bool operator==(const Key& o) const { return table_id == o.table_id && offset == o.offset; }
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      uint64_t h = k.table_id * 0x9e3779b97f4a7c15ull ^ (k.offset + 0x7f4a7c159e3779b9ull);
-      return static_cast<size_t>(h ^ (h >> 29));
-    }
-  };
-  struct Entry {
-    Key key;
-    std::shared_ptr<const Block> block;
-    size_t charge;
-  };
-  struct Shard {
-    mutable std::mutex mu;
-    std::list<Entry> lru;  // front = most recent
-    std::unordered_map<Key, std::list<Entry>::iterator, KeyHash> map;
-    size_t charge = 0;
-    size_t capacity = 0;
-  };
-  static constexpr size_t kMaxShards = 16;
+  static constexpr size_t kStripes = 64;
+  std::mutex& StripeFor(const Slot* s) {
+    return stripes_[(reinterpret_cast<uintptr_t>(s) / sizeof(Slot)) % kStripes];
+  }
+  // REQUIRES: ring_mu_ held.
+  void EvictLocked();
 
-  Shard& ShardFor(const Key& k) { return shards_[KeyHash()(k) % num_shards_]; }
-
-  size_t capacity_;
-  // Fewer shards for small caches, so a shard still holds a useful number of blocks.
-  size_t num_shards_;
-  std::unique_ptr<Shard[]> shards_;
+  const size_t capacity_;
+  std::mutex stripes_[kStripes];
+  std::mutex ring_mu_;
+  std::vector<Slot*> ring_;  // slots holding a block; guarded by ring_mu_
+  size_t hand_ = 0;          // guarded by ring_mu_
+  std::atomic<size_t> charge_{0};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
 };

@@ -8,114 +8,92 @@ namespace trine {
 
 namespace {
 
-// Two-level iterator: the index block picks the data block, a BlockIter walks it.
+// Two-level iterator: the decoded index picks the data block, a BlockIter
+// walks it.
 class TableIterator final : public InternalIterator {
  public:
   TableIterator(const TableReader* table, bool fill_cache)
-      : table_(table), fill_cache_(fill_cache), index_iter_(&table->index_block(), table->file_name()) {}
+      : table_(table), fill_cache_(fill_cache) {}
 
-  bool Valid() const override { return data_valid_; }
+  bool Valid() const override { return valid_; }
   void SeekToFirst() override {
-    index_iter_.SeekToFirst();
-    LoadBlock();
-    if (block_) data_iter_.SeekToFirst();
+    if (LoadBlock(0)) data_iter_.SeekToFirst();
     SkipEmptyForward();
   }
   void SeekToLast() override {
-    index_iter_.SeekToLast();
-    LoadBlock();
-    if (block_) data_iter_.SeekToLast();
+    size_t n = table_->num_blocks();
+    if (n > 0 && LoadBlock(n - 1)) data_iter_.SeekToLast();
     SkipEmptyBackward();
   }
   void Seek(std::string_view user_key, uint64_t tag) override {
-    index_iter_.Seek(user_key, tag);
-    LoadBlock();
-    if (block_) data_iter_.Seek(user_key, tag);
+    if (LoadBlock(table_->FindBlock(user_key, tag))) data_iter_.Seek(user_key, tag);
     SkipEmptyForward();
   }
   void Next() override {
     data_iter_.Next();
-    SkipEmptyForward();
+    if (!data_iter_.Valid()) SkipEmptyForward();
   }
   void Prev() override {
     data_iter_.Prev();
-    SkipEmptyBackward();
+    if (!data_iter_.Valid()) SkipEmptyBackward();
   }
   std::string_view user_key() const override { return data_iter_.user_key(); }
   uint64_t tag() const override { return data_iter_.tag(); }
   std::string_view value() const override { return data_iter_.value(); }
   Status status() const override {
     if (!status_.ok()) return status_;
-    if (!index_iter_.status().ok()) return index_iter_.status();
     return data_iter_.status();
   }
 
  private:
-  // Points data_iter_ at the block the index iterator is on (block_ null if none).
-  void LoadBlock() {
-    data_valid_ = false;
-    if (!index_iter_.Valid()) {
+  // Points data_iter_ at block i; false (and no block) past the end or on error.
+  bool LoadBlock(size_t i) {
+    valid_ = false;
+    if (i >= table_->num_blocks() || !status_.ok()) {
       block_.reset();
-      return;
+      block_index_ = table_->num_blocks();
+      return false;
     }
-    std::string_view v = index_iter_.value();
-    BlockHandle h;
-    if (!DecodeHandleVarint(&v, &h)) {
-      status_ = Status::Corruption(table_->file_name() + ": bad block handle in index");
-      block_.reset();
-      return;
-    }
-    if (block_ && h.offset == block_offset_) return;  // same block: keep the iterator's state
-    Status s = table_->GetBlock(h, fill_cache_, &block_);
+    if (block_ && block_index_ == i) return true;
+    Status s = table_->GetBlock(i, fill_cache_, &block_);
     if (!s.ok()) {
       status_ = s;
       block_.reset();
-      return;
+      return false;
     }
-    block_offset_ = h.offset;
+    block_index_ = i;
     data_iter_.Init(block_.get(), table_->file_name());
+    return true;
   }
-
-  bool Broken() const { return !status_.ok() || !data_iter_.status().ok(); }
 
   void SkipEmptyForward() {
-    while (true) {
-      if (Broken() || !block_) {
-        data_valid_ = false;
-        return;
-      }
+    while (block_ && status_.ok() && data_iter_.status().ok()) {
       if (data_iter_.Valid()) {
-        data_valid_ = true;
+        valid_ = true;
         return;
       }
-      index_iter_.Next();
-      LoadBlock();
-      if (block_) data_iter_.SeekToFirst();
+      if (LoadBlock(block_index_ + 1)) data_iter_.SeekToFirst();
     }
+    valid_ = false;
   }
   void SkipEmptyBackward() {
-    while (true) {
-      if (Broken() || !block_) {
-        data_valid_ = false;
-        return;
-      }
+    while (block_ && status_.ok() && data_iter_.status().ok()) {
       if (data_iter_.Valid()) {
-        data_valid_ = true;
+        valid_ = true;
         return;
       }
-      index_iter_.Prev();
-      LoadBlock();
-      if (block_) data_iter_.SeekToLast();
+      if (block_index_ == 0) break;
+      if (LoadBlock(block_index_ - 1)) data_iter_.SeekToLast();
     }
+    valid_ = false;
   }
 
   const TableReader* table_;
   bool fill_cache_;
-  BlockIter index_iter_;
   std::shared_ptr<const Block> block_;
-  uint64_t block_offset_ = 0;
+  size_t block_index_ = 0;
   BlockIter data_iter_;
-  bool data_valid_ = false;
+  bool valid_ = false;
   Status status_;
 };
 
@@ -123,13 +101,29 @@ class TableIterator final : public InternalIterator {
 
 TableReader::TableReader(std::unique_ptr<RandomAccessFile> file, std::string file_name,
                          std::shared_ptr<BlockCache> cache)
-    : file_(std::move(file)),
-      file_name_(std::move(file_name)),
-      cache_(std::move(cache)),
-      cache_id_(BlockCache::NewTableId()) {}
+    : file_(std::move(file)), file_name_(std::move(file_name)), cache_(std::move(cache)) {}
 
 TableReader::~TableReader() {
-  if (cache_ != nullptr) cache_->EraseTable(cache_id_);
+  if (cache_ != nullptr && slots_ != nullptr) cache_->EraseSlots(slots_.get(), index_.size());
+}
+
+Status TableReader::DecodeIndex(const Block& index_block) {
+  BlockIter it(&index_block, file_name_);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    std::string_view v = it.value();
+    IndexEntry e;
+    if (!DecodeHandleVarint(&v, &e.handle)) {
+      return Status::Corruption(file_name_ + ": bad block handle in index");
+    }
+    e.key_offset = static_cast<uint32_t>(index_keys_.size());
+    e.key_size = static_cast<uint32_t>(it.user_key().size());
+    e.tag = it.tag();
+    index_keys_.append(it.user_key());
+    index_.push_back(e);
+  }
+  TRINE_RETURN_IF_ERROR(it.status());
+  slots_ = std::make_unique<BlockCache::Slot[]>(index_.size());
+  return Status::OK();
 }
 
 Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAccessFile> file,
@@ -148,12 +142,16 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAcc
 
   std::string contents;
   TRINE_RETURN_IF_ERROR(ReadBlock(*t->file_, name, footer.index, &contents));
-  t->index_ = std::make_unique<Block>(std::move(contents));
-  if (!t->index_->ok()) return Status::Corruption(name + ": malformed index block");
+  Block index(std::move(contents));
+  if (!index.ok()) return Status::Corruption(name + ": malformed index block");
+  TRINE_RETURN_IF_ERROR(t->DecodeIndex(index));
 
   std::string props;
   TRINE_RETURN_IF_ERROR(ReadBlock(*t->file_, name, footer.properties, &props));
   if (!t->props_.DecodeFrom(props)) return Status::Corruption(name + ": malformed properties block");
+  if (t->props_.num_data_blocks != t->index_.size()) {
+    return Status::Corruption(name + ": index and properties disagree on the block count");
+  }
 
   if (footer.filter.size > 0) {
     TRINE_RETURN_IF_ERROR(ReadBlock(*t->file_, name, footer.filter, &t->filter_data_));
@@ -165,6 +163,7 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAcc
     std::string rd;
     TRINE_RETURN_IF_ERROR(ReadBlock(*t->file_, name, footer.range_dels, &rd));
     Block block(std::move(rd));
+    if (!block.ok()) return Status::Corruption(name + ": malformed range-deletion block");
     BlockIter it(&block, name);
     for (it.SeekToFirst(); it.Valid(); it.Next()) {
       if (TagKind(it.tag()) != ValueKind::kRangeDelete) {
@@ -174,18 +173,32 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAcc
           RangeTombstone{std::string(it.user_key()), std::string(it.value()), TagSequence(it.tag())});
     }
     TRINE_RETURN_IF_ERROR(it.status());
-    if (!block.ok()) return Status::Corruption(name + ": malformed range-deletion block");
     t->fragments_ = FragmentedTombstones(t->tombstones_);
   }
   return t;
 }
 
-Status TableReader::GetBlock(const BlockHandle& handle, bool fill_cache,
-                             std::shared_ptr<const Block>* block) const {
+size_t TableReader::FindBlock(std::string_view user_key, uint64_t tag) const {
+  size_t lo = 0, hi = index_.size();
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const IndexEntry& e = index_[mid];
+    if (CompareInternal(IndexKey(e), e.tag, user_key, tag) < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+Status TableReader::GetBlock(size_t i, bool fill_cache, std::shared_ptr<const Block>* block) const {
+  BlockCache::Slot* slot = &slots_[i];
   if (cache_ != nullptr) {
-    *block = cache_->Lookup(cache_id_, handle.offset);
+    *block = cache_->Lookup(slot);
     if (*block) return Status::OK();
   }
+  const BlockHandle& handle = index_[i].handle;
   std::string contents;
   TRINE_RETURN_IF_ERROR(ReadBlock(*file_, file_name_, handle, &contents));
   auto b = std::make_shared<const Block>(std::move(contents));
@@ -193,7 +206,7 @@ Status TableReader::GetBlock(const BlockHandle& handle, bool fill_cache,
     return Status::Corruption(file_name_ + ": malformed block at offset " +
                               std::to_string(handle.offset));
   }
-  if (cache_ != nullptr && fill_cache) cache_->Insert(cache_id_, handle.offset, b);
+  if (cache_ != nullptr && fill_cache) cache_->Insert(slot, b);
   *block = std::move(b);
   return Status::OK();
 }
@@ -205,18 +218,11 @@ Status TableReader::Get(std::string_view user_key, uint64_t seek_tag, bool fill_
     result->filtered = true;
     return Status::OK();
   }
-  BlockIter index_iter(index_.get(), file_name_);
-  index_iter.Seek(user_key, seek_tag);
   // Versions of one key may continue into the next block: keep going until
   // an entry for another key shows up.
-  for (; index_iter.Valid(); index_iter.Next()) {
-    std::string_view v = index_iter.value();
-    BlockHandle h;
-    if (!DecodeHandleVarint(&v, &h)) {
-      return Status::Corruption(file_name_ + ": bad block handle in index");
-    }
+  for (size_t i = FindBlock(user_key, seek_tag); i < index_.size(); ++i) {
     std::shared_ptr<const Block> block;
-    TRINE_RETURN_IF_ERROR(GetBlock(h, fill_cache, &block));
+    TRINE_RETURN_IF_ERROR(GetBlock(i, fill_cache, &block));
     BlockIter it(block.get(), file_name_);
     it.Seek(user_key, seek_tag);
     TRINE_RETURN_IF_ERROR(it.status());
@@ -229,7 +235,7 @@ Status TableReader::Get(std::string_view user_key, uint64_t seek_tag, bool fill_
       return Status::OK();
     }
   }
-  return index_iter.status();
+  return Status::OK();
 }
 
 std::unique_ptr<InternalIterator> TableReader::NewIterator(bool fill_cache) const {

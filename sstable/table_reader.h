@@ -1,9 +1,11 @@
 // TableReader serves point lookups and scans from one immutable table file.
 //
 // Open() reads and verifies the footer, index, filter, range-deletion and
-// properties blocks and keeps them in memory; data blocks are read on demand
-// through the shared block cache. Every block is checksum-verified when read
-// from the file, and errors name the file and the block's offset.
+// properties blocks and keeps them in memory (the index decoded into flat
+// arrays, so finding a block is a binary search without parsing); data blocks
+// are read on demand through the shared block cache. Every block is
+// checksum-verified when read from the file, and errors name the file and the
+// block's offset.
 //
 // Thread-safe: const methods may be called concurrently.
 #pragma once
@@ -27,16 +29,16 @@ namespace trine {
 
 class TableReader {
  public:
-  // `cache` may be null; the reader keeps it alive (an iterator may outlive
-  // the DB by mistake: it should fail softly, not touch freed memory).
-  // `file_name` is used in error messages.
+  // `cache` may be null; the reader keeps it alive (an iterator that outlives
+  // its DB by mistake must not touch freed memory). `file_name` is used in
+  // error messages.
   static Result<std::unique_ptr<TableReader>> Open(std::unique_ptr<RandomAccessFile> file,
                                                    std::string file_name,
                                                    std::shared_ptr<BlockCache> cache);
   ~TableReader();
 
   // The newest entry for `user_key` whose tag is <= seek_tag (see SeekTag).
-  // *found is false if the table has none. *filtered tells whether the bloom
+  // found is false if the table has none; filtered tells whether the bloom
   // filter alone answered.
   struct GetResult {
     bool found = false;
@@ -58,20 +60,35 @@ class TableReader {
   const std::string& file_name() const { return file_name_; }
   uint64_t file_size() const { return file_->Size(); }
 
-  // Reads (or finds in the cache) the data block at `handle`.
-  Status GetBlock(const BlockHandle& handle, bool fill_cache,
-                  std::shared_ptr<const Block>* block) const;
-  const Block& index_block() const { return *index_; }
+  // Data blocks, numbered in key order.
+  size_t num_blocks() const { return index_.size(); }
+  // The first block whose last entry is >= (user_key, tag); num_blocks() if none.
+  size_t FindBlock(std::string_view user_key, uint64_t tag) const;
+  // Reads (or finds in the cache) data block `i`.
+  Status GetBlock(size_t i, bool fill_cache, std::shared_ptr<const Block>* block) const;
 
  private:
   TableReader(std::unique_ptr<RandomAccessFile> file, std::string file_name,
               std::shared_ptr<BlockCache> cache);
+  Status DecodeIndex(const Block& index_block);
+
+  // One data block: the key it ends at (the index separator) and where it is.
+  struct IndexEntry {
+    uint32_t key_offset;
+    uint32_t key_size;
+    uint64_t tag;
+    BlockHandle handle;
+  };
+  std::string_view IndexKey(const IndexEntry& e) const {
+    return std::string_view(index_keys_.data() + e.key_offset, e.key_size);
+  }
 
   std::unique_ptr<RandomAccessFile> file_;
   std::string file_name_;
   std::shared_ptr<BlockCache> cache_;
-  uint64_t cache_id_;
-  std::unique_ptr<Block> index_;
+  std::string index_keys_;
+  std::vector<IndexEntry> index_;
+  std::unique_ptr<BlockCache::Slot[]> slots_;  // one per data block
   std::string filter_data_;
   bloom::FilterReader filter_;
   std::vector<RangeTombstone> tombstones_;

@@ -282,16 +282,21 @@ TEST(FragmentedTombstonesTest, SplitsOverlaps) {
   EXPECT_EQ(f.MaxCovering("y", 100), 1u);
 }
 
-TEST(BlockCacheTest, EvictsBeyondCapacity) {
+TEST(BlockCacheTest, EvictsBeyondCapacityAndKeepsReferencedBlocks) {
   BlockCache cache(64 << 10);
-  for (uint64_t i = 0; i < 100; ++i) {
-    cache.Insert(1, i * 4096, std::make_shared<const Block>(std::string(4096, 'x')));
+  auto slots = std::make_unique<BlockCache::Slot[]>(100);
+  for (size_t i = 0; i < 100; ++i) {
+    cache.Insert(&slots[i], std::make_shared<const Block>(std::string(4096, 'x')));
+    // Keep touching block 0: CLOCK must keep it while the others cycle out.
+    EXPECT_NE(cache.Lookup(&slots[0]), nullptr) << i;
   }
   EXPECT_LE(cache.charge(), 64u << 10);
-  EXPECT_NE(cache.Lookup(1, 99 * 4096), nullptr);
-  EXPECT_EQ(cache.Lookup(1, 0), nullptr);
-  cache.EraseTable(1);
+  EXPECT_NE(cache.Lookup(&slots[99]), nullptr);
+  EXPECT_EQ(cache.Lookup(&slots[1]), nullptr);
+  EXPECT_GT(cache.hits(), 100u);
+  cache.EraseSlots(slots.get(), 100);
   EXPECT_EQ(cache.charge(), 0u);
+  EXPECT_EQ(cache.Lookup(&slots[0]), nullptr);
 }
 
 }  // namespace
