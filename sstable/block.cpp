@@ -1,5 +1,7 @@
 #include "sstable/block.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "common/coding.h"
@@ -29,7 +31,7 @@ void BlockIter::Init(const Block* block, std::string_view file) {
   num_restarts_ = block->num_restarts_;
   current_ = restarts_;
   next_ = restarts_;
-  restart_index_ = 0;
+  key_len_ = 0;
   status_ = block->ok() ? Status::OK() : Status::Corruption(std::string(file) + ": malformed block");
   if (!block->ok()) num_restarts_ = 0;
   file_ = file;
@@ -46,8 +48,7 @@ void BlockIter::MarkCorrupt() {
 }
 
 void BlockIter::SeekToRestart(uint32_t index) {
-  key_.clear();
-  restart_index_ = index;
+  key_len_ = 0;
   next_ = RestartPoint(index);
   if (next_ > restarts_) next_ = restarts_;
 }
@@ -83,18 +84,17 @@ bool BlockIter::ParseNextEntry() {
     MarkCorrupt();
     return false;
   }
-  if (shared > key_.size() || static_cast<size_t>(limit - p) < static_cast<size_t>(unshared) + vlen) {
+  if (shared > key_len_ || static_cast<size_t>(limit - p) < static_cast<size_t>(unshared) + vlen) {
     MarkCorrupt();
     return false;
   }
-  key_.resize(shared);
-  key_.append(p, unshared);
+  size_t len = shared + unshared;
+  if (key_.size() < len) key_.resize(std::max<size_t>(len, 32));
+  std::memcpy(key_.data() + shared, p, unshared);
+  key_len_ = len;
   tag_ = tag;
   value_ = std::string_view(p + unshared, vlen);
   next_ = static_cast<uint32_t>(p + unshared + vlen - data_);
-  while (restart_index_ + 1 < num_restarts_ && RestartPoint(restart_index_ + 1) <= current_) {
-    ++restart_index_;
-  }
   return true;
 }
 
@@ -115,16 +115,22 @@ void BlockIter::Next() { ParseNextEntry(); }
 
 void BlockIter::Prev() {
   const uint32_t original = current_;
-  // Back up to the restart point before the current entry, then scan forward.
-  while (RestartPoint(restart_index_) >= original) {
-    if (restart_index_ == 0) {
-      current_ = restarts_;
-      next_ = restarts_;
-      return;
-    }
-    --restart_index_;
+  if (original == RestartPoint(0)) {
+    current_ = restarts_;
+    next_ = restarts_;
+    return;
   }
-  SeekToRestart(restart_index_);
+  // The last restart point before the current entry, then scan forward.
+  uint32_t lo = 0, hi = num_restarts_ - 1;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi + 1) / 2;
+    if (RestartPoint(mid) < original) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  SeekToRestart(lo);
   while (ParseNextEntry() && next_ < original) {
   }
 }
@@ -156,7 +162,7 @@ void BlockIter::Seek(std::string_view target, uint64_t target_tag) {
   }
   SeekToRestart(left);
   while (ParseNextEntry()) {
-    if (CompareInternal(key_, tag_, target, target_tag) >= 0) return;
+    if (CompareInternal(user_key(), tag_, target, target_tag) >= 0) return;
   }
 }
 

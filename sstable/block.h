@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sstable/internal_iterator.h"
 
@@ -47,7 +48,7 @@ class BlockIter final : public InternalIterator {
   void Seek(std::string_view user_key, uint64_t tag) override;
   void Next() override;
   void Prev() override;
-  std::string_view user_key() const override { return key_; }
+  std::string_view user_key() const override { return std::string_view(key_.data(), key_len_); }
   uint64_t tag() const override { return tag_; }
   std::string_view value() const override { return value_; }
   Status status() const override { return status_; }
@@ -64,8 +65,8 @@ class BlockIter final : public InternalIterator {
   uint32_t num_restarts_ = 0;
   uint32_t current_ = 0;  // offset of the current entry; restarts_ when invalid
   uint32_t next_ = 0;     // offset of the entry after current_
-  uint32_t restart_index_ = 0;  // restart block that contains current_
-  std::string key_;
+  std::vector<char> key_;  // the current key is key_[0, key_len_)
+  size_t key_len_ = 0;
   uint64_t tag_ = 0;
   std::string_view value_;
   Status status_;
