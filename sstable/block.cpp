@@ -90,7 +90,7 @@ bool BlockIter::ParseNextEntry() {
   }
   size_t len = shared + unshared;
   if (key_.size() < len) key_.resize(std::max<size_t>(len, 32));
-  std::memcpy(key_.data() + shared, p, unshared);
+  if (unshared > 0) std::memcpy(key_.data() + shared, p, unshared);
   key_len_ = len;
   tag_ = tag;
   value_ = std::string_view(p + unshared, vlen);
