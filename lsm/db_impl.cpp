@@ -641,9 +641,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o) {
     // Entries added to an empty memtable later are newer than the snapshot:
     // an empty one is no source at all.
     if (m.num_entries() > 0) sources.push_back({m.NewIterator(), std::min(m.max_seq(), snap)});
-    if (m.has_range_tombstones()) {
-      tombstones.Add(std::make_shared<const FragmentedTombstones>(m.RangeTombstones()));
-    }
+    if (m.has_range_tombstones()) tombstones.Add(m.FragmentedRangeTombstones());
   };
   add_mem(*view->mem);
   for (const auto& m : view->imm) add_mem(*m);
@@ -851,7 +849,6 @@ Status DBImpl::RunPlan(std::unique_lock<std::mutex>& lock, const CompactionPlan&
   ls.bytes_read += read;
   ls.bytes_written += out.bytes_written;
   ls.compactions++;
-  DeleteObsoleteFiles();
   return Status::OK();
 }
 
@@ -868,6 +865,8 @@ void DBImpl::CompactionThread() {
     Status s = RunPlan(lock, plan);
     compaction_running_ = false;
     if (!s.ok()) SetBackgroundError(s.WithContext("compaction"));
+    plan = CompactionPlan();  // release the input files before looking for obsolete ones
+    DeleteObsoleteFiles();
     done_cv_.notify_all();
     bg_cv_.notify_all();
   }
@@ -911,6 +910,9 @@ Status DBImpl::CompactRange(std::string_view begin, std::string_view end) {
     if (!plan.inputs.empty()) s = RunPlan(lock, plan);
     compaction_running_ = false;
     if (!s.ok()) SetBackgroundError(s.WithContext("compaction"));
+    plan = CompactionPlan();
+    v.reset();
+    DeleteObsoleteFiles();
   }
   manual_waiting_ = false;
   bg_cv_.notify_all();
@@ -963,6 +965,7 @@ void DBImpl::DeleteObsoleteFiles() {
 void DBImpl::WalThread() {
   std::unique_lock<std::mutex> lock(mu_);
   auto last_sync = std::chrono::steady_clock::now();
+  auto last_cleanup = last_sync;
   while (!shutting_down_) {
     bg_cv_.wait_for(lock, std::chrono::milliseconds(std::max(1, options_.wal_flush_interval_ms)));
     if (shutting_down_ || !bg_error_.ok()) continue;
@@ -979,6 +982,14 @@ void DBImpl::WalThread() {
     if (sync || wal->HasUnwritten()) s = wal->Persist(sync);
     lock.lock();
     if (!s.ok()) SetBackgroundError(s.WithContext("writing the log"));
+    // Files of versions that iterators held past a compaction go once the
+    // iterators are gone.
+    if (now - last_cleanup >= std::chrono::seconds(1)) {
+      last_cleanup = now;
+      bool expired = std::any_of(versions_in_use_.begin(), versions_in_use_.end(),
+                                 [](const auto& w) { return w.expired(); });
+      if (expired) DeleteObsoleteFiles();
+    }
   }
 }
 

@@ -91,6 +91,16 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
   return CompareInternal(ka, ta, kb, tb);
 }
 
+uint64_t MemTable::KeyComparator::prefix(const char* entry) const {
+  uint64_t tag;
+  std::string_view k = DecodeKey(entry, &tag);
+  unsigned char buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  if (!k.empty()) std::memcpy(buf, k.data(), k.size() < 8 ? k.size() : 8);
+  uint64_t v;
+  std::memcpy(&v, buf, 8);
+  return __builtin_bswap64(v);
+}
+
 MemTable::MemTable() : table_(KeyComparator(), &arena_) {}
 MemTable::~MemTable() = default;
 
@@ -100,6 +110,7 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
   if (kind == ValueKind::kRangeDelete) {
     std::lock_guard<std::mutex> lock(range_mu_);
     range_dels_.push_back(RangeTombstone{std::string(key), std::string(value), seq});
+    fragments_.reset();
     range_del_bytes_.fetch_add(key.size() + value.size() + sizeof(RangeTombstone),
                                std::memory_order_relaxed);
     num_range_dels_.store(range_dels_.size(), std::memory_order_release);
@@ -150,16 +161,18 @@ bool MemTable::Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag,
 
 SequenceNumber MemTable::MaxCoveringTombstone(std::string_view key, SequenceNumber snapshot) const {
   if (!has_range_tombstones()) return 0;
-  std::lock_guard<std::mutex> lock(range_mu_);
-  SequenceNumber best = 0;
-  for (const auto& t : range_dels_) {
-    if (t.seq <= snapshot && t.seq > best && t.begin <= key && key < t.end) best = t.seq;
-  }
-  return best;
+  return FragmentedRangeTombstones()->MaxCovering(key, snapshot);
 }
 
 std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
   return std::make_unique<MemTableIterator>(&table_);
+}
+
+std::shared_ptr<const FragmentedTombstones> MemTable::FragmentedRangeTombstones() const {
+  if (!has_range_tombstones()) return nullptr;
+  std::lock_guard<std::mutex> lock(range_mu_);
+  if (!fragments_) fragments_ = std::make_shared<const FragmentedTombstones>(range_dels_);
+  return fragments_;
 }
 
 std::vector<RangeTombstone> MemTable::RangeTombstones() const {

@@ -19,6 +19,7 @@
 #include "lsm/arena.h"
 #include "lsm/skiplist.h"
 #include "sstable/internal_iterator.h"
+#include "sstable/range_tombstones.h"
 #include "sstable/table_options.h"
 
 namespace trine {
@@ -41,6 +42,9 @@ class MemTable {
   // Over the point entries. Must not outlive the memtable.
   std::unique_ptr<InternalIterator> NewIterator() const;
   std::vector<RangeTombstone> RangeTombstones() const;
+  // The range tombstones, fragmented; rebuilt only after new ones arrive, so
+  // creating many iterators over a memtable with tombstones stays cheap.
+  std::shared_ptr<const FragmentedTombstones> FragmentedRangeTombstones() const;
   bool has_range_tombstones() const { return num_range_dels_.load(std::memory_order_acquire) > 0; }
 
   // Memory reserved (for statistics).
@@ -61,6 +65,9 @@ class MemTable {
   // Entry layout in the arena: varint32 klen, key, fixed64 tag, varint32 vlen, value.
   struct KeyComparator {
     int operator()(const char* a, const char* b) const;
+    // The first 8 bytes of the entry's user key, big-endian, zero-padded:
+    // different prefixes order like the keys.
+    uint64_t prefix(const char* entry) const;
   };
   using Table = SkipList<KeyComparator>;
 
@@ -73,6 +80,7 @@ class MemTable {
   mutable std::mutex range_mu_;
   std::vector<RangeTombstone> range_dels_;  // guarded by range_mu_
   std::atomic<size_t> num_range_dels_{0};
+  mutable std::shared_ptr<const FragmentedTombstones> fragments_;  // guarded by range_mu_
   std::atomic<size_t> range_del_bytes_{0};
 };
 

@@ -2,6 +2,11 @@
 // serializes inserts); any number of concurrent readers without locks:
 // nodes are never removed until the list is destroyed, and a node is
 // published with a release store only after it is fully built.
+//
+// Each node caches a 64-bit prefix of its key whose order agrees with the
+// full comparison whenever two prefixes differ. Most comparisons during a
+// search are then decided inside the node, without following the node's key
+// pointer: one cache miss per visited node instead of two.
 #pragma once
 
 #include <atomic>
@@ -13,7 +18,8 @@
 
 namespace trine {
 
-// Cmp: int operator()(const char* a, const char* b) const, like memcmp.
+// Cmp: int operator()(const char* a, const char* b) const, like memcmp, and
+// uint64_t prefix(const char* key) const (see above).
 template <typename Cmp>
 class SkipList {
  private:
@@ -27,7 +33,8 @@ class SkipList {
   // REQUIRES: no entry equal to `key` is in the list; external synchronization.
   void Insert(const char* key) {
     Node* prev[kMaxHeight];
-    Node* x = FindGreaterOrEqual(key, prev);
+    const uint64_t kp = cmp_.prefix(key);
+    Node* x = FindGreaterOrEqual(key, kp, prev);
     assert(x == nullptr || cmp_(key, x->key) != 0);
     (void)x;
     int height = RandomHeight();
@@ -39,6 +46,7 @@ class SkipList {
       max_height_.store(height, std::memory_order_relaxed);
     }
     x = NewNode(key, height);
+    x->prefix = kp;
     for (int i = 0; i < height; ++i) {
       x->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));
       prev[i]->SetNext(i, x);
@@ -52,10 +60,12 @@ class SkipList {
     const char* key() const { return node_->key; }
     void Next() { node_ = node_->Next(0); }
     void Prev() {
-      node_ = list_->FindLessThan(node_->key);
+      node_ = list_->FindLessThan(node_->key, node_->prefix);
       if (node_ == list_->head_) node_ = nullptr;
     }
-    void Seek(const char* target) { node_ = list_->FindGreaterOrEqual(target, nullptr); }
+    void Seek(const char* target) {
+      node_ = list_->FindGreaterOrEqual(target, list_->cmp_.prefix(target), nullptr);
+    }
     void SeekToFirst() { node_ = list_->head_->Next(0); }
     void SeekToLast() {
       node_ = list_->FindLast();
@@ -72,6 +82,7 @@ class SkipList {
 
   struct Node {
     const char* key;
+    uint64_t prefix;
     Node* Next(int n) { return next[n].load(std::memory_order_acquire); }
     void SetNext(int n, Node* x) { next[n].store(x, std::memory_order_release); }
     Node* NoBarrierNext(int n) { return next[n].load(std::memory_order_relaxed); }
@@ -83,6 +94,7 @@ class SkipList {
     char* mem = arena_->AllocateAligned(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1));
     Node* n = new (mem) Node;
     n->key = key;
+    n->prefix = 0;
     for (int i = 1; i < height; ++i) new (&n->next[i]) std::atomic<Node*>(nullptr);
     return n;
   }
@@ -100,12 +112,18 @@ class SkipList {
     return rnd_;
   }
 
-  Node* FindGreaterOrEqual(const char* key, Node** prev) const {
+  // Whether node n's key sorts before `key` (whose prefix is kp).
+  bool Before(const Node* n, const char* key, uint64_t kp) const {
+    if (n->prefix != kp) return n->prefix < kp;
+    return cmp_(n->key, key) < 0;
+  }
+
+  Node* FindGreaterOrEqual(const char* key, uint64_t kp, Node** prev) const {
     Node* x = head_;
     int level = max_height_.load(std::memory_order_relaxed) - 1;
     while (true) {
       Node* next = x->Next(level);
-      if (next != nullptr && cmp_(next->key, key) < 0) {
+      if (next != nullptr && Before(next, key, kp)) {
         x = next;
       } else {
         if (prev != nullptr) prev[level] = x;
@@ -115,12 +133,12 @@ class SkipList {
     }
   }
 
-  Node* FindLessThan(const char* key) const {
+  Node* FindLessThan(const char* key, uint64_t kp) const {
     Node* x = head_;
     int level = max_height_.load(std::memory_order_relaxed) - 1;
     while (true) {
       Node* next = x->Next(level);
-      if (next == nullptr || cmp_(next->key, key) >= 0) {
+      if (next == nullptr || !Before(next, key, kp)) {
         if (level == 0) return x;
         --level;
       } else {
