@@ -192,7 +192,7 @@ Status DBImpl::CheckMarker(bool* exists) {
 }
 
 Status DBImpl::WriteMarker() {
-  std::string tmp = dir_ + "/TRINE.tmp";
+  std::string tmp = MarkerFileName(dir_) + ".tmp";
   TRINE_ASSIGN_OR_RETURN(auto f, fs_->NewWritableFile(tmp));
   Status s = f->Append(std::string(kMarkerPrefix) + std::to_string(kStoreFormatVersion) + "\n");
   if (s.ok()) s = f->Sync();
@@ -204,8 +204,7 @@ Status DBImpl::WriteMarker() {
 
 Status DBImpl::OpenOrCreate(bool* created) {
   *created = false;
-  bool dir_exists = fs_->FileExists(dir_);
-  if (!dir_exists) {
+  if (!fs_->FileExists(dir_)) {
     if (!options_.create_if_missing) {
       return Status::InvalidArgument(dir_ + ": store does not exist (create_if_missing is off)");
     }
@@ -215,21 +214,36 @@ Status DBImpl::OpenOrCreate(bool* created) {
   if (!children.ok()) {
     return Status::InvalidArgument(dir_ + ": cannot list directory: " + children.status().ToString());
   }
+  // Look before touching anything: a foreign directory gets no LOCK file.
+  bool has_current = false, has_data = false;
+  for (const auto& name : *children) {
+    uint64_t number;
+    FileType type = ParseFileName(name, &number);
+    if (type == FileType::kUnknown) {
+      return Status::InvalidArgument(dir_ + " is not a Trine store (it holds '" + name +
+                                     "'); refusing to touch it");
+    }
+    if (type == FileType::kCurrent) has_current = true;
+    if (type == FileType::kTable) has_data = true;
+    if (type == FileType::kLog) {
+      auto size = fs_->GetFileSize(dir_ + "/" + name);
+      if (!size.ok() || *size > 0) has_data = true;
+    }
+  }
   TRINE_ASSIGN_OR_RETURN(lock_file_, fs_->LockFile(LockFileName(dir_)));
   bool marker = false;
   TRINE_RETURN_IF_ERROR(CheckMarker(&marker));
-  bool has_current = fs_->FileExists(CurrentFileName(dir_));
   if (!has_current) {
-    if (marker) {
+    if (has_data) {
       return Status::Corruption(dir_ + ": Trine store without a CURRENT file (damaged)");
-    }
-    for (const auto& name : *children) {
-      if (name == "LOCK") continue;
-      return Status::InvalidArgument(dir_ + " is not a Trine store (it holds '" + name +
-                                     "' and no TRINE marker); refusing to touch it");
     }
     if (!options_.create_if_missing) {
       return Status::InvalidArgument(dir_ + ": store does not exist (create_if_missing is off)");
+    }
+    // Empty, or the remains of a creation that failed before CURRENT was
+    // written (no table, no logged commit): start over.
+    for (const auto& name : *children) {
+      if (name != "LOCK") TRINE_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
     }
     TRINE_RETURN_IF_ERROR(WriteMarker());
     TRINE_RETURN_IF_ERROR(versions_->Create());
@@ -293,6 +307,8 @@ CompactionSpec DBImpl::MakeSpec(const std::shared_ptr<const Version>& v, int out
   spec.dir = dir_;
   spec.fs = fs_;
   spec.table_options = table_options_;
+  spec.table_options.compress =
+      table_options_.compress && output_level >= options_.min_compressed_level;
   spec.snapshots = SnapshotList();
   if (output_level == 0) {
     spec.key_is_bottommost = [](std::string_view) { return false; };

@@ -51,10 +51,11 @@ void DBIter::FindNextUserEntry(bool skipping) {
   // saved_key_ holds the key to skip when `skipping`.
   while (iter_->Valid()) {
     std::string_view k = iter_->user_key();
-    if (!upper_.empty() && k >= upper_) break;
+    if (!upper_.empty() && CompareBytes(k, upper_) >= 0) break;
     uint64_t tag = iter_->tag();
     SequenceNumber seq = TagSequence(tag);
-    if (seq > snapshot_ || (skipping && k == saved_key_)) {
+    if (seq > snapshot_ ||
+        (skipping && k.size() == saved_key_.size() && CompareBytes(k, saved_key_) == 0)) {
       iter_->Next();
       continue;
     }
@@ -105,6 +106,8 @@ void DBIter::FindPrevUserEntry() {
     }
     iter_->Prev();
   }
+  // Stopped by an error: what was collected may not be the newest version.
+  if (!iter_->Valid() && !iter_->status().ok()) have = false;
   valid_ = have;
   if (!have) {
     saved_key_.clear();

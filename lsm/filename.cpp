@@ -40,6 +40,7 @@ FileType ParseFileName(std::string_view name, uint64_t* number) {
   if (name == "CURRENT") return FileType::kCurrent;
   if (name == "LOCK") return FileType::kLock;
   if (name == "TRINE") return FileType::kMarker;
+  if (name == "TRINE.tmp") return FileType::kTemp;
   if (name.starts_with("MANIFEST-")) {
     return ParseNumber(name.substr(9), number) ? FileType::kManifest : FileType::kUnknown;
   }

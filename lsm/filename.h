@@ -5,7 +5,7 @@
 //   NNNNNN.log          write-ahead log (log format)
 //   NNNNNN.sst          tables
 //   LOCK                held (flock) by the process that has the store open
-//   NNNNNN.tmp          files being written (removed at open)
+//   NNNNNN.tmp          files being written (removed at open); TRINE.tmp likewise
 #pragma once
 
 #include <cstdint>

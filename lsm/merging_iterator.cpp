@@ -13,34 +13,48 @@ Status MergingIterator::status() const {
   return Status::OK();
 }
 
+// A source that stopped on an error ends the merge: without it the order and
+// content of what follows cannot be trusted. status() then reports it.
 void MergingIterator::FindSmallest() {
   if (sources_.size() == 1) {
-    current_ = sources_[0].iter->Valid() ? sources_[0].iter.get() : nullptr;
+    SetCurrent(sources_[0].iter->Valid() ? sources_[0].iter.get() : nullptr);
     return;
   }
   InternalIterator* best = nullptr;
   for (auto& s : sources_) {
     InternalIterator* it = s.iter.get();
-    if (!it->Valid()) continue;
+    if (!it->Valid()) {
+      if (!it->status().ok()) {
+        SetCurrent(nullptr);
+        return;
+      }
+      continue;
+    }
     if (best == nullptr ||
         CompareInternal(it->user_key(), it->tag(), best->user_key(), best->tag()) < 0) {
       best = it;
     }
   }
-  current_ = best;
+  SetCurrent(best);
 }
 
 void MergingIterator::FindLargest() {
   InternalIterator* best = nullptr;
   for (auto& s : sources_) {
     InternalIterator* it = s.iter.get();
-    if (!it->Valid()) continue;
+    if (!it->Valid()) {
+      if (!it->status().ok()) {
+        SetCurrent(nullptr);
+        return;
+      }
+      continue;
+    }
     if (best == nullptr ||
         CompareInternal(it->user_key(), it->tag(), best->user_key(), best->tag()) > 0) {
       best = it;
     }
   }
-  current_ = best;
+  SetCurrent(best);
 }
 
 void MergingIterator::SeekToFirst() {

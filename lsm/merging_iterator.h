@@ -25,9 +25,11 @@ class MergingIterator final : public InternalIterator {
   void Seek(std::string_view user_key, uint64_t tag) override;
   void Next() override;
   void Prev() override;
-  std::string_view user_key() const override { return current_->user_key(); }
-  uint64_t tag() const override { return current_->tag(); }
-  std::string_view value() const override { return current_->value(); }
+  // The current entry is copied out of the winning source once per move, so
+  // these do not dispatch to the source again.
+  std::string_view user_key() const override { return key_; }
+  uint64_t tag() const override { return tag_; }
+  std::string_view value() const override { return value_; }
   Status status() const override;
 
   // Moves every source whose entries are all older than `seq` (and that is
@@ -38,9 +40,20 @@ class MergingIterator final : public InternalIterator {
  private:
   void FindSmallest();
   void FindLargest();
+  void SetCurrent(InternalIterator* it) {
+    current_ = it;
+    if (it != nullptr) {
+      key_ = it->user_key();
+      tag_ = it->tag();
+      value_ = it->value();
+    }
+  }
 
   std::vector<Version::SourceIterator> sources_;
   InternalIterator* current_ = nullptr;
+  std::string_view key_;
+  uint64_t tag_ = 0;
+  std::string_view value_;
   bool forward_ = true;
 };
 

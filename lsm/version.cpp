@@ -132,7 +132,7 @@ class LevelIterator final : public InternalIterator {
   FileList files_;
   bool fill_cache_;
   size_t index_ = 0;
-  std::unique_ptr<InternalIterator> iter_;
+  std::unique_ptr<TableIterator> iter_;  // concrete type: per-entry calls inline
   Status status_;
 };
 

@@ -6,99 +6,6 @@
 
 namespace trine {
 
-namespace {
-
-// Two-level iterator: the decoded index picks the data block, a BlockIter
-// walks it.
-class TableIterator final : public InternalIterator {
- public:
-  TableIterator(const TableReader* table, bool fill_cache)
-      : table_(table), fill_cache_(fill_cache) {}
-
-  bool Valid() const override { return valid_; }
-  void SeekToFirst() override {
-    if (LoadBlock(0)) data_iter_.SeekToFirst();
-    SkipEmptyForward();
-  }
-  void SeekToLast() override {
-    size_t n = table_->num_blocks();
-    if (n > 0 && LoadBlock(n - 1)) data_iter_.SeekToLast();
-    SkipEmptyBackward();
-  }
-  void Seek(std::string_view user_key, uint64_t tag) override {
-    if (LoadBlock(table_->FindBlock(user_key, tag))) data_iter_.Seek(user_key, tag);
-    SkipEmptyForward();
-  }
-  void Next() override {
-    data_iter_.Next();
-    if (!data_iter_.Valid()) SkipEmptyForward();
-  }
-  void Prev() override {
-    data_iter_.Prev();
-    if (!data_iter_.Valid()) SkipEmptyBackward();
-  }
-  std::string_view user_key() const override { return data_iter_.user_key(); }
-  uint64_t tag() const override { return data_iter_.tag(); }
-  std::string_view value() const override { return data_iter_.value(); }
-  Status status() const override {
-    if (!status_.ok()) return status_;
-    return data_iter_.status();
-  }
-
- private:
-  // Points data_iter_ at block i; false (and no block) past the end or on error.
-  bool LoadBlock(size_t i) {
-    valid_ = false;
-    if (i >= table_->num_blocks() || !status_.ok()) {
-      block_.reset();
-      block_index_ = table_->num_blocks();
-      return false;
-    }
-    if (block_ && block_index_ == i) return true;
-    Status s = table_->GetBlock(i, fill_cache_, &block_);
-    if (!s.ok()) {
-      status_ = s;
-      block_.reset();
-      return false;
-    }
-    block_index_ = i;
-    data_iter_.Init(block_.get(), table_->file_name());
-    return true;
-  }
-
-  void SkipEmptyForward() {
-    while (block_ && status_.ok() && data_iter_.status().ok()) {
-      if (data_iter_.Valid()) {
-        valid_ = true;
-        return;
-      }
-      if (LoadBlock(block_index_ + 1)) data_iter_.SeekToFirst();
-    }
-    valid_ = false;
-  }
-  void SkipEmptyBackward() {
-    while (block_ && status_.ok() && data_iter_.status().ok()) {
-      if (data_iter_.Valid()) {
-        valid_ = true;
-        return;
-      }
-      if (block_index_ == 0) break;
-      if (LoadBlock(block_index_ - 1)) data_iter_.SeekToLast();
-    }
-    valid_ = false;
-  }
-
-  const TableReader* table_;
-  bool fill_cache_;
-  std::shared_ptr<const Block> block_;
-  size_t block_index_ = 0;
-  BlockIter data_iter_;
-  bool valid_ = false;
-  Status status_;
-};
-
-}  // namespace
-
 TableReader::TableReader(std::unique_ptr<RandomAccessFile> file, std::string file_name,
                          std::shared_ptr<BlockCache> cache)
     : file_(std::move(file)), file_name_(std::move(file_name)), cache_(std::move(cache)) {}
@@ -238,8 +145,66 @@ Status TableReader::Get(std::string_view user_key, uint64_t seek_tag, bool fill_
   return Status::OK();
 }
 
-std::unique_ptr<InternalIterator> TableReader::NewIterator(bool fill_cache) const {
+std::unique_ptr<TableIterator> TableReader::NewIterator(bool fill_cache) const {
   return std::make_unique<TableIterator>(this, fill_cache);
+}
+
+bool TableIterator::LoadBlock(size_t i) {
+  valid_ = false;
+  if (i >= table_->num_blocks() || !status_.ok()) {
+    block_.reset();
+    block_index_ = table_->num_blocks();
+    return false;
+  }
+  if (block_ && block_index_ == i) return true;
+  Status s = table_->GetBlock(i, fill_cache_, &block_);
+  if (!s.ok()) {
+    status_ = s;
+    block_.reset();
+    return false;
+  }
+  block_index_ = i;
+  data_iter_.Init(block_.get(), table_->file_name());
+  return true;
+}
+
+void TableIterator::SkipEmptyForward() {
+  while (block_ && status_.ok() && data_iter_.status().ok()) {
+    if (data_iter_.Valid()) {
+      valid_ = true;
+      return;
+    }
+    if (LoadBlock(block_index_ + 1)) data_iter_.SeekToFirst();
+  }
+  valid_ = false;
+}
+
+void TableIterator::SkipEmptyBackward() {
+  while (block_ && status_.ok() && data_iter_.status().ok()) {
+    if (data_iter_.Valid()) {
+      valid_ = true;
+      return;
+    }
+    if (block_index_ == 0) break;
+    if (LoadBlock(block_index_ - 1)) data_iter_.SeekToLast();
+  }
+  valid_ = false;
+}
+
+void TableIterator::SeekToFirst() {
+  if (LoadBlock(0)) data_iter_.SeekToFirst();
+  SkipEmptyForward();
+}
+
+void TableIterator::SeekToLast() {
+  size_t n = table_->num_blocks();
+  if (n > 0 && LoadBlock(n - 1)) data_iter_.SeekToLast();
+  SkipEmptyBackward();
+}
+
+void TableIterator::Seek(std::string_view user_key, uint64_t tag) {
+  if (LoadBlock(table_->FindBlock(user_key, tag))) data_iter_.Seek(user_key, tag);
+  SkipEmptyForward();
 }
 
 }  // namespace trine

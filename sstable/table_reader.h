@@ -27,6 +27,8 @@
 
 namespace trine {
 
+class TableIterator;
+
 class TableReader {
  public:
   // `cache` may be null; the reader keeps it alive (an iterator that outlives
@@ -52,7 +54,7 @@ class TableReader {
   bool KeyMayMatch(std::string_view user_key) const { return filter_.KeyMayMatch(user_key); }
 
   // The iterator must not outlive this reader.
-  std::unique_ptr<InternalIterator> NewIterator(bool fill_cache) const;
+  std::unique_ptr<TableIterator> NewIterator(bool fill_cache) const;
 
   const std::vector<RangeTombstone>& range_tombstones() const { return tombstones_; }
   const FragmentedTombstones& fragmented_tombstones() const { return fragments_; }
@@ -94,6 +96,49 @@ class TableReader {
   std::vector<RangeTombstone> tombstones_;
   FragmentedTombstones fragments_;
   TableProperties props_;
+};
+
+// Iterates over a table: the decoded index picks the data block, a BlockIter
+// walks it. Declared here so callers can hold it by its concrete (final)
+// type and the compiler can inline the per-entry calls of a scan.
+class TableIterator final : public InternalIterator {
+ public:
+  TableIterator(const TableReader* table, bool fill_cache)
+      : table_(table), fill_cache_(fill_cache) {}
+
+  bool Valid() const override { return valid_; }
+  void SeekToFirst() override;
+  void SeekToLast() override;
+  void Seek(std::string_view user_key, uint64_t tag) override;
+  void Next() override {
+    data_iter_.Next();
+    if (!data_iter_.Valid()) SkipEmptyForward();
+  }
+  void Prev() override {
+    data_iter_.Prev();
+    if (!data_iter_.Valid()) SkipEmptyBackward();
+  }
+  std::string_view user_key() const override { return data_iter_.user_key(); }
+  uint64_t tag() const override { return data_iter_.tag(); }
+  std::string_view value() const override { return data_iter_.value(); }
+  Status status() const override {
+    if (!status_.ok()) return status_;
+    return data_iter_.status();
+  }
+
+ private:
+  // Points data_iter_ at block i; false (and no block) past the end or on error.
+  bool LoadBlock(size_t i);
+  void SkipEmptyForward();
+  void SkipEmptyBackward();
+
+  const TableReader* table_;
+  bool fill_cache_;
+  std::shared_ptr<const Block> block_;
+  size_t block_index_ = 0;
+  BlockIter data_iter_;
+  bool valid_ = false;
+  Status status_;
 };
 
 }  // namespace trine

@@ -54,6 +54,10 @@ struct Options {
   int bloom_bits_per_key = 10;      // 0 disables filters
   Compression compression = Compression::kZstd;
   int zstd_level = 3;
+  // Levels above this one (level 0 and 1 by default) are written without
+  // compression: their data is rewritten soon, and reads of recent data then
+  // skip the decode. The bulk of the data, in the deeper levels, is compressed.
+  int min_compressed_level = 2;
   double min_compression_savings = 0.125;  // keep a compressed block only if this much smaller
   size_t block_cache_bytes = 64u << 20;    // cache of uncompressed blocks (0 disables)
 
