@@ -47,13 +47,15 @@ FilterBuilder::FilterBuilder(int bits_per_key) : bits_per_key_(std::max(1, bits_
 
 void FilterBuilder::AddHash(uint64_t hash) {
   // Versions of one key arrive together: skip repeats so they don't inflate the filter.
-  if (!hashes_.empty() && hashes_.back() == hash) return;
+  if (!hashes_.empty() && hashes_.back() == hash)
+    return;
   hashes_.push_back(hash);
 }
 
 std::string FilterBuilder::Finish() {
   uint64_t bits = static_cast<uint64_t>(hashes_.size()) * static_cast<uint64_t>(bits_per_key_);
-  uint32_t num_lines = static_cast<uint32_t>(std::max<uint64_t>(1, (bits + kLineBits - 1) / kLineBits));
+  uint32_t num_lines =
+      static_cast<uint32_t>(std::max<uint64_t>(1, (bits + kLineBits - 1) / kLineBits));
   int k = ProbesFor(bits_per_key_);
   std::string out(static_cast<size_t>(num_lines) * kLineBytes, '\0');
   auto* data = reinterpret_cast<uint8_t*>(out.data());
@@ -73,7 +75,8 @@ std::string FilterBuilder::Finish() {
 }
 
 bool FilterReader::Init(std::string_view data) {
-  if (data.size() < 5) return false;
+  if (data.size() < 5)
+    return false;
   uint32_t num_lines = DecodeFixed32(data.data() + data.size() - 4);
   int k = static_cast<uint8_t>(data[data.size() - 5]);
   if (k < 1 || k > 16 || num_lines == 0 ||
@@ -87,13 +90,15 @@ bool FilterReader::Init(std::string_view data) {
 }
 
 bool FilterReader::HashMayMatch(uint64_t hash) const {
-  if (lines_ == nullptr) return true;
-  const auto* line =
-      reinterpret_cast<const uint8_t*>(lines_) + static_cast<size_t>(LineOf(hash, num_lines_)) * kLineBytes;
+  if (lines_ == nullptr)
+    return true;
+  const auto* line = reinterpret_cast<const uint8_t*>(lines_) +
+                     static_cast<size_t>(LineOf(hash, num_lines_)) * kLineBytes;
   uint32_t a = static_cast<uint32_t>(hash >> 32);
   for (int i = 0; i < num_probes_; ++i) {
     uint32_t bit = a >> 23;
-    if ((line[bit >> 3] & (1u << (bit & 7))) == 0) return false;
+    if ((line[bit >> 3] & (1u << (bit & 7))) == 0)
+      return false;
     a *= 0x9e3779b9u;
   }
   return true;

@@ -22,7 +22,9 @@
 
 namespace trine::bloom {
 
-inline uint64_t KeyHash(std::string_view key) { return Hash64(key); }
+inline uint64_t KeyHash(std::string_view key) {
+  return Hash64(key);
+}
 
 // Number of probes for `bits_per_key` (rounded bits_per_key * ln 2, 1..16).
 int ProbesFor(int bits_per_key);

@@ -14,7 +14,9 @@ void PutFixed64(std::string* dst, uint64_t v) {
   dst->append(buf, 8);
 }
 
-char* EncodeVarint32(char* dst, uint32_t v) { return EncodeVarint64(dst, v); }
+char* EncodeVarint32(char* dst, uint32_t v) {
+  return EncodeVarint64(dst, v);
+}
 
 char* EncodeVarint64(char* dst, uint64_t v) {
   auto* p = reinterpret_cast<unsigned char*>(dst);
@@ -48,7 +50,8 @@ int VarintLength(uint64_t v) {
 const char* GetVarint32PtrSlow(const char* p, const char* limit, uint32_t* v) {
   uint64_t r;
   const char* q = GetVarint64PtrSlow(p, limit, &r);
-  if (q == nullptr || r > 0xffffffffu) return nullptr;
+  if (q == nullptr || r > 0xffffffffu)
+    return nullptr;
   *v = static_cast<uint32_t>(r);
   return q;
 }
@@ -72,7 +75,8 @@ bool GetVarint32(std::string_view* input, uint32_t* v) {
   const char* p = input->data();
   const char* limit = p + input->size();
   const char* q = GetVarint32Ptr(p, limit, v);
-  if (q == nullptr) return false;
+  if (q == nullptr)
+    return false;
   input->remove_prefix(static_cast<size_t>(q - p));
   return true;
 }
@@ -81,20 +85,23 @@ bool GetVarint64(std::string_view* input, uint64_t* v) {
   const char* p = input->data();
   const char* limit = p + input->size();
   const char* q = GetVarint64Ptr(p, limit, v);
-  if (q == nullptr) return false;
+  if (q == nullptr)
+    return false;
   input->remove_prefix(static_cast<size_t>(q - p));
   return true;
 }
 
 bool GetFixed32(std::string_view* input, uint32_t* v) {
-  if (input->size() < 4) return false;
+  if (input->size() < 4)
+    return false;
   *v = DecodeFixed32(input->data());
   input->remove_prefix(4);
   return true;
 }
 
 bool GetFixed64(std::string_view* input, uint64_t* v) {
-  if (input->size() < 8) return false;
+  if (input->size() < 8)
+    return false;
   *v = DecodeFixed64(input->data());
   input->remove_prefix(8);
   return true;
@@ -107,18 +114,23 @@ void PutLengthPrefixed(std::string* dst, std::string_view value) {
 
 bool GetLengthPrefixed(std::string_view* input, std::string_view* result) {
   uint32_t len;
-  if (!GetVarint32(input, &len) || input->size() < len) return false;
+  if (!GetVarint32(input, &len) || input->size() < len)
+    return false;
   *result = input->substr(0, len);
   input->remove_prefix(len);
   return true;
 }
 
 int OrderedVarintLength(uint64_t v) {
-  if (v <= 240) return 1;
-  if (v <= 2287) return 2;
-  if (v <= 67823) return 3;
+  if (v <= 240)
+    return 1;
+  if (v <= 2287)
+    return 2;
+  if (v <= 67823)
+    return 3;
   int n = 3;
-  while (n < 8 && (v >> (8 * n)) != 0) ++n;
+  while (n < 8 && (v >> (8 * n)) != 0)
+    ++n;
   return 1 + n;
 }
 
@@ -143,7 +155,8 @@ char* EncodeOrderedVarint(char* dst, uint64_t v) {
   }
   int n = OrderedVarintLength(v) - 1;
   p[0] = static_cast<unsigned char>(250 + (n - 3));
-  for (int i = 0; i < n; ++i) p[1 + i] = static_cast<unsigned char>(v >> (8 * (n - 1 - i)));
+  for (int i = 0; i < n; ++i)
+    p[1 + i] = static_cast<unsigned char>(v >> (8 * (n - 1 - i)));
   return dst + 1 + n;
 }
 
@@ -153,7 +166,8 @@ void PutOrderedVarint(std::string* dst, uint64_t v) {
 }
 
 bool GetOrderedVarint(std::string_view* input, uint64_t* v) {
-  if (input->empty()) return false;
+  if (input->empty())
+    return false;
   const auto* p = reinterpret_cast<const unsigned char*>(input->data());
   unsigned b0 = p[0];
   size_t len;
@@ -163,21 +177,26 @@ bool GetOrderedVarint(std::string_view* input, uint64_t* v) {
     r = b0;
   } else if (b0 <= 248) {
     len = 2;
-    if (input->size() < len) return false;
+    if (input->size() < len)
+      return false;
     r = 240 + (static_cast<uint64_t>(b0 - 241) << 8) + p[1];
   } else if (b0 == 249) {
     len = 3;
-    if (input->size() < len) return false;
+    if (input->size() < len)
+      return false;
     r = 2288 + (static_cast<uint64_t>(p[1]) << 8) + p[2];
   } else {
     size_t n = b0 - 250 + 3;
     len = 1 + n;
-    if (input->size() < len) return false;
+    if (input->size() < len)
+      return false;
     r = 0;
-    for (size_t i = 0; i < n; ++i) r = (r << 8) | p[1 + i];
+    for (size_t i = 0; i < n; ++i)
+      r = (r << 8) | p[1 + i];
     // Reject non-canonical forms: each value has exactly one encoding, so
     // equal keys always compare equal.
-    if (OrderedVarintLength(r) != static_cast<int>(len)) return false;
+    if (OrderedVarintLength(r) != static_cast<int>(len))
+      return false;
   }
   *v = r;
   input->remove_prefix(len);

@@ -19,8 +19,12 @@
 
 namespace trine {
 
-inline void EncodeFixed32(char* dst, uint32_t v) { std::memcpy(dst, &v, 4); }
-inline void EncodeFixed64(char* dst, uint64_t v) { std::memcpy(dst, &v, 8); }
+inline void EncodeFixed32(char* dst, uint32_t v) {
+  std::memcpy(dst, &v, 4);
+}
+inline void EncodeFixed64(char* dst, uint64_t v) {
+  std::memcpy(dst, &v, 8);
+}
 inline uint32_t DecodeFixed32(const char* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);

@@ -6,7 +6,8 @@
 //   options.file_system = fs;
 //   fs->FailWritesAfter(3, FaultKind::kNoSpace);   // the 4th Append fails with ENOSPC
 //   fs->FailSyncs(true);                           // every Sync fails with EIO
-//   fs->DropUnsyncedData();                        // "power loss": truncate files to their synced size
+//   fs->DropUnsyncedData();                        // "power loss": truncate files to their synced
+//   size
 //
 // Thread-safe.
 #pragma once

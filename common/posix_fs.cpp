@@ -2,13 +2,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <memory>
 #include <string>
+
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include "trine/file_system.h"
 
@@ -18,7 +19,8 @@ namespace {
 
 Status PosixError(const std::string& context, int err) {
   std::string msg = context + ": " + std::strerror(err);
-  if (err == ENOENT) return Status::NotFound(msg);
+  if (err == ENOENT)
+    return Status::NotFound(msg);
   return Status::IOError(msg);
 }
 
@@ -26,7 +28,8 @@ class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   ~PosixWritableFile() override {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0)
+      ::close(fd_);
   }
 
   Status Append(std::string_view data) override {
@@ -35,7 +38,8 @@ class PosixWritableFile final : public WritableFile {
     while (left > 0) {
       ssize_t n = ::write(fd_, p, left);
       if (n < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR)
+          continue;
         return PosixError("write " + path_, errno);
       }
       p += n;
@@ -45,15 +49,18 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Sync() override {
-    if (::fdatasync(fd_) != 0) return PosixError("fdatasync " + path_, errno);
+    if (::fdatasync(fd_) != 0)
+      return PosixError("fdatasync " + path_, errno);
     return Status::OK();
   }
 
   Status Close() override {
-    if (fd_ < 0) return Status::OK();
+    if (fd_ < 0)
+      return Status::OK();
     int r = ::close(fd_);
     fd_ = -1;
-    if (r != 0) return PosixError("close " + path_, errno);
+    if (r != 0)
+      return PosixError("close " + path_, errno);
     return Status::OK();
   }
 
@@ -72,10 +79,12 @@ class PosixSequentialFile final : public SequentialFile {
     while (got < n) {
       ssize_t r = ::read(fd_, scratch + got, n - got);
       if (r < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR)
+          continue;
         return PosixError("read " + path_, errno);
       }
-      if (r == 0) break;
+      if (r == 0)
+        break;
       got += static_cast<size_t>(r);
     }
     *result = std::string_view(scratch, got);
@@ -98,10 +107,12 @@ class PosixRandomAccessFile final : public RandomAccessFile {
     while (got < n) {
       ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
       if (r < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR)
+          continue;
         return PosixError("pread " + path_, errno);
       }
-      if (r == 0) break;
+      if (r == 0)
+        break;
       got += static_cast<size_t>(r);
     }
     *result = std::string_view(scratch, got);
@@ -132,19 +143,22 @@ class PosixFs final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("open " + path, errno);
+    if (fd < 0)
+      return PosixError("open " + path, errno);
     return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
   }
 
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open " + path, errno);
+    if (fd < 0)
+      return PosixError("open " + path, errno);
     return std::unique_ptr<SequentialFile>(std::make_unique<PosixSequentialFile>(path, fd));
   }
 
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open " + path, errno);
+    if (fd < 0)
+      return PosixError("open " + path, errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
       int err = errno;
@@ -159,16 +173,19 @@ class PosixFs final : public FileSystem {
 
   Result<uint64_t> GetFileSize(const std::string& path) override {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return PosixError("stat " + path, errno);
+    if (::stat(path.c_str(), &st) != 0)
+      return PosixError("stat " + path, errno);
     return static_cast<uint64_t>(st.st_size);
   }
 
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return PosixError("opendir " + dir, errno);
+    if (d == nullptr)
+      return PosixError("opendir " + dir, errno);
     std::vector<std::string> names;
     while (struct dirent* e = ::readdir(d)) {
-      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
+        continue;
       names.emplace_back(e->d_name);
     }
     ::closedir(d);
@@ -176,7 +193,8 @@ class PosixFs final : public FileSystem {
   }
 
   Status RemoveFile(const std::string& path) override {
-    if (::unlink(path.c_str()) != 0) return PosixError("unlink " + path, errno);
+    if (::unlink(path.c_str()) != 0)
+      return PosixError("unlink " + path, errno);
     return Status::OK();
   }
 
@@ -196,17 +214,20 @@ class PosixFs final : public FileSystem {
 
   Status SyncDir(const std::string& dir) override {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open " + dir, errno);
+    if (fd < 0)
+      return PosixError("open " + dir, errno);
     int r = ::fsync(fd);
     int err = errno;
     ::close(fd);
-    if (r != 0) return PosixError("fsync " + dir, err);
+    if (r != 0)
+      return PosixError("fsync " + dir, err);
     return Status::OK();
   }
 
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("open " + path, errno);
+    if (fd < 0)
+      return PosixError("open " + path, errno);
     // flock locks belong to the open file description, so a second DB object
     // in this same process conflicts too (fcntl locks would not).
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -31,7 +31,8 @@ const char* CodeName(Status::Code code) {
 }  // namespace
 
 std::string Status::ToString() const {
-  if (ok()) return "OK";
+  if (ok())
+    return "OK";
   std::string s = CodeName(code_);
   if (!msg_.empty()) {
     s += ": ";
@@ -41,7 +42,8 @@ std::string Status::ToString() const {
 }
 
 Status Status::WithContext(std::string_view context) const {
-  if (ok()) return *this;
+  if (ok())
+    return *this;
   std::string m(context);
   m += ": ";
   m += msg_;

@@ -39,7 +39,8 @@ class Arena {
   static constexpr size_t kBlockSize = 256 << 10;
 
   char* AllocateFallback(size_t bytes) {
-    if (bytes > kBlockSize / 4) return NewBlock(bytes);  // big entries get their own block
+    if (bytes > kBlockSize / 4)
+      return NewBlock(bytes);  // big entries get their own block
     ptr_ = NewBlock(kBlockSize);
     left_ = kBlockSize;
     char* r = ptr_;

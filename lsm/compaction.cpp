@@ -21,7 +21,8 @@ class OutputWriter {
         key != last_key_) {
       TRINE_RETURN_IF_ERROR(FinishFile(key));
     }
-    if (!builder_) TRINE_RETURN_IF_ERROR(OpenFile());
+    if (!builder_)
+      TRINE_RETURN_IF_ERROR(OpenFile());
     if (!has_first_) {
       first_key_.assign(key);
       has_first_ = true;
@@ -33,8 +34,10 @@ class OutputWriter {
 
   Status Finish() {
     // Without any point entry, the retained tombstones still need a file.
-    if (!builder_ && !any_file_ && !tombstones_.empty()) TRINE_RETURN_IF_ERROR(OpenFile());
-    if (builder_) return FinishFile({});
+    if (!builder_ && !any_file_ && !tombstones_.empty())
+      TRINE_RETURN_IF_ERROR(OpenFile());
+    if (builder_)
+      return FinishFile({});
     return Status::OK();
   }
 
@@ -44,7 +47,8 @@ class OutputWriter {
       builder_.reset();
       (void)spec_.fs->RemoveFile(TableFileName(spec_.dir, current_->number));
     }
-    for (const auto& f : out_->files) (void)spec_.fs->RemoveFile(TableFileName(spec_.dir, f->number));
+    for (const auto& f : out_->files)
+      (void)spec_.fs->RemoveFile(TableFileName(spec_.dir, f->number));
     out_->files.clear();
   }
 
@@ -74,11 +78,15 @@ class OutputWriter {
     }
     for (const auto& t : tombstones_) {
       std::string_view b = t.begin, e = t.end;
-      if (lower_set_ && b < lower_) b = lower_;
-      if (!upper.empty() && e > upper) e = upper;
-      if (b >= e) continue;
+      if (lower_set_ && b < lower_)
+        b = lower_;
+      if (!upper.empty() && e > upper)
+        e = upper;
+      if (b >= e)
+        continue;
       builder_->AddRangeTombstone(b, e, t.seq);
-      if (!have_bounds || b < f.smallest) f.smallest.assign(b);
+      if (!have_bounds || b < f.smallest)
+        f.smallest.assign(b);
       // A point key equal to the (exclusive) end stays the inclusive bound.
       if (!have_bounds || e > f.largest) {
         f.largest.assign(e);
@@ -145,8 +153,10 @@ Status RunCompaction(const CompactionSpec& spec, InternalIterator* input,
   // has nothing left to delete once this compaction drops what it covers.
   std::vector<RangeTombstone> retained;
   for (const auto& t : tombstones) {
-    if (t.begin >= t.end) continue;
-    if (stripe(t.seq) == 0 && spec.range_is_bottommost(t.begin, t.end)) continue;
+    if (t.begin >= t.end)
+      continue;
+    if (stripe(t.seq) == 0 && spec.range_is_bottommost(t.begin, t.end))
+      continue;
     retained.push_back(t);
   }
   FragmentedTombstones kept(retained);
@@ -177,19 +187,24 @@ Status RunCompaction(const CompactionSpec& spec, InternalIterator* input,
       drop = true;  // nothing older below: the tombstone has done its job
     }
     last_seq_for_key = seq;
-    if (drop) continue;
+    if (drop)
+      continue;
     uint64_t out_tag = tag;
     if (kind == ValueKind::kPut && st == 0 && spec.key_is_bottommost(key) &&
         (kept.empty() || kept.Find(key) < 0)) {
       out_tag = PackTag(0, ValueKind::kPut);
     }
     s = writer.Add(key, out_tag, input->value());
-    if (!s.ok()) break;
+    if (!s.ok())
+      break;
     ++out->entries_out;
   }
-  if (s.ok()) s = input->status();
-  if (s.ok()) s = writer.Finish();
-  if (!s.ok()) writer.Abandon();
+  if (s.ok())
+    s = input->status();
+  if (s.ok())
+    s = writer.Finish();
+  if (!s.ok())
+    writer.Abandon();
   return s;
 }
 

@@ -60,7 +60,8 @@ struct CompactionPlan {
   uint64_t input_bytes() const {
     uint64_t n = 0;
     for (const auto& [level, files] : inputs) {
-      for (const auto& f : files) n += f->file_size;
+      for (const auto& f : files)
+        n += f->file_size;
     }
     return n;
   }

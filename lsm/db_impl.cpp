@@ -33,7 +33,9 @@ void UpdateMax(std::atomic<uint64_t>* a, uint64_t v) {
   }
 }
 
-std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string BaseName(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
 
 class SnapshotImpl final : public Snapshot {
  public:
@@ -49,7 +51,9 @@ class SnapshotImpl final : public Snapshot {
 
 // ------------------------------------------------------------------ WalWriter
 
-WalWriter::~WalWriter() { (void)Close(); }
+WalWriter::~WalWriter() {
+  (void)Close();
+}
 
 uint64_t WalWriter::Append(std::string_view records) {
   std::lock_guard<std::mutex> lock(buf_mu_);
@@ -70,8 +74,10 @@ bool WalWriter::HasUnsynced() const {
 
 Status WalWriter::Persist(bool sync) {
   std::lock_guard<std::mutex> io(io_mu_);
-  if (!error_.ok()) return error_;
-  if (!file_) return Status::IOError(name_ + ": log is closed");
+  if (!error_.ok())
+    return error_;
+  if (!file_)
+    return Status::IOError(name_ + ": log is closed");
   std::string data;
   {
     std::lock_guard<std::mutex> lock(buf_mu_);
@@ -80,7 +86,14 @@ Status WalWriter::Persist(bool sync) {
   Status s;
   if (!data.empty()) {
     s = file_->Append(data);
-    if (s.ok()) written_.fetch_add(data.size(), std::memory_order_relaxed);
+    if (s.ok())
+      written_.fetch_add(data.size(), std::memory_order_relaxed);
+  }
+  if (s.ok() && sync && fs_ != nullptr) {
+    // A durable commit in a new log needs the log's name to survive a power loss too.
+    s = fs_->SyncDir(dir_);
+    if (s.ok())
+      fs_ = nullptr;
   }
   if (s.ok() && sync && previous_) {
     s = previous_->Persist(true);
@@ -91,15 +104,18 @@ Status WalWriter::Persist(bool sync) {
   }
   if (s.ok() && sync && synced_.load(std::memory_order_relaxed) < written_.load()) {
     s = file_->Sync();
-    if (s.ok()) synced_.store(written_.load(), std::memory_order_relaxed);
+    if (s.ok())
+      synced_.store(written_.load(), std::memory_order_relaxed);
   }
-  if (!s.ok()) error_ = s;
+  if (!s.ok())
+    error_ = s;
   return s;
 }
 
 Status WalWriter::Close() {
   std::lock_guard<std::mutex> io(io_mu_);
-  if (!file_) return Status::OK();
+  if (!file_)
+    return Status::OK();
   Status s = file_->Close();
   file_.reset();
   return s;
@@ -119,16 +135,20 @@ struct DBImpl::Writer {
 // ------------------------------------------------------------------- Open
 
 Result<std::unique_ptr<DB>> DB::Open(const Options& options, const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument("store path is empty");
+  if (path.empty())
+    return Status::InvalidArgument("store path is empty");
   if (options.num_levels < 2 || options.num_levels > 16) {
     return Status::InvalidArgument("num_levels must be within 2..16");
   }
-  if (!options.file_system) return Status::InvalidArgument("options.file_system is null");
+  if (!options.file_system)
+    return Status::InvalidArgument("options.file_system is null");
   std::string dir = path;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
   auto db = std::make_unique<DBImpl>(options, dir);
   Status s = db->Open();
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
   return std::unique_ptr<DB>(std::move(db));
 }
 
@@ -155,9 +175,12 @@ DBImpl::~DBImpl() {
     bg_cv_.notify_all();
     done_cv_.notify_all();
   }
-  if (flush_thread_.joinable()) flush_thread_.join();
-  if (compaction_thread_.joinable()) compaction_thread_.join();
-  if (wal_thread_.joinable()) wal_thread_.join();
+  if (flush_thread_.joinable())
+    flush_thread_.join();
+  if (compaction_thread_.joinable())
+    compaction_thread_.join();
+  if (wal_thread_.joinable())
+    wal_thread_.join();
   if (wal_) {
     // A clean close makes every commit durable.
     (void)wal_->Persist(true);
@@ -168,7 +191,8 @@ DBImpl::~DBImpl() {
 Status DBImpl::CheckMarker(bool* exists) {
   std::string path = MarkerFileName(dir_);
   *exists = fs_->FileExists(path);
-  if (!*exists) return Status::OK();
+  if (!*exists)
+    return Status::OK();
   TRINE_ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs_, path));
   std::string_view t(text);
   if (!t.starts_with(kMarkerPrefix) || !t.ends_with("\n")) {
@@ -177,9 +201,11 @@ Status DBImpl::CheckMarker(bool* exists) {
   t.remove_prefix(std::string_view(kMarkerPrefix).size());
   t.remove_suffix(1);
   uint64_t version = 0;
-  if (t.empty() || t.size() > 9) return Status::Corruption(path + ": bad format version");
+  if (t.empty() || t.size() > 9)
+    return Status::Corruption(path + ": bad format version");
   for (char c : t) {
-    if (c < '0' || c > '9') return Status::Corruption(path + ": bad format version");
+    if (c < '0' || c > '9')
+      return Status::Corruption(path + ": bad format version");
     version = version * 10 + static_cast<uint64_t>(c - '0');
   }
   if (version > kStoreFormatVersion) {
@@ -187,7 +213,8 @@ Status DBImpl::CheckMarker(bool* exists) {
                                 std::to_string(version) + ", newer than this build supports (" +
                                 std::to_string(kStoreFormatVersion) + ")");
   }
-  if (version == 0) return Status::Corruption(path + ": bad format version 0");
+  if (version == 0)
+    return Status::Corruption(path + ": bad format version 0");
   return Status::OK();
 }
 
@@ -195,10 +222,14 @@ Status DBImpl::WriteMarker() {
   std::string tmp = MarkerFileName(dir_) + ".tmp";
   TRINE_ASSIGN_OR_RETURN(auto f, fs_->NewWritableFile(tmp));
   Status s = f->Append(std::string(kMarkerPrefix) + std::to_string(kStoreFormatVersion) + "\n");
-  if (s.ok()) s = f->Sync();
-  if (s.ok()) s = f->Close();
-  if (s.ok()) s = fs_->RenameFile(tmp, MarkerFileName(dir_));
-  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (s.ok())
+    s = f->Sync();
+  if (s.ok())
+    s = f->Close();
+  if (s.ok())
+    s = fs_->RenameFile(tmp, MarkerFileName(dir_));
+  if (s.ok())
+    s = fs_->SyncDir(dir_);
   return s;
 }
 
@@ -212,7 +243,8 @@ Status DBImpl::OpenOrCreate(bool* created) {
   }
   auto children = fs_->GetChildren(dir_);
   if (!children.ok()) {
-    return Status::InvalidArgument(dir_ + ": cannot list directory: " + children.status().ToString());
+    return Status::InvalidArgument(dir_ +
+                                   ": cannot list directory: " + children.status().ToString());
   }
   // Look before touching anything: a foreign directory gets no LOCK file.
   bool has_current = false, has_data = false;
@@ -223,11 +255,14 @@ Status DBImpl::OpenOrCreate(bool* created) {
       return Status::InvalidArgument(dir_ + " is not a Trine store (it holds '" + name +
                                      "'); refusing to touch it");
     }
-    if (type == FileType::kCurrent) has_current = true;
-    if (type == FileType::kTable) has_data = true;
+    if (type == FileType::kCurrent)
+      has_current = true;
+    if (type == FileType::kTable)
+      has_data = true;
     if (type == FileType::kLog) {
       auto size = fs_->GetFileSize(dir_ + "/" + name);
-      if (!size.ok() || *size > 0) has_data = true;
+      if (!size.ok() || *size > 0)
+        has_data = true;
     }
   }
   TRINE_ASSIGN_OR_RETURN(lock_file_, fs_->LockFile(LockFileName(dir_)));
@@ -243,7 +278,8 @@ Status DBImpl::OpenOrCreate(bool* created) {
     // Empty, or the remains of a creation that failed before CURRENT was
     // written (no table, no logged commit): start over.
     for (const auto& name : *children) {
-      if (name != "LOCK") TRINE_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
+      if (name != "LOCK")
+        TRINE_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
     }
     TRINE_RETURN_IF_ERROR(WriteMarker());
     TRINE_RETURN_IF_ERROR(versions_->Create());
@@ -251,8 +287,9 @@ Status DBImpl::OpenOrCreate(bool* created) {
     return Status::OK();
   }
   if (!marker) {
-    return Status::InvalidArgument(dir_ + " is not a Trine store (it has a CURRENT file but no "
-                                          "TRINE marker: another engine's files?)");
+    return Status::InvalidArgument(dir_ +
+                                   " is not a Trine store (it has a CURRENT file but no "
+                                   "TRINE marker: another engine's files?)");
   }
   if (options_.error_if_exists) {
     return Status::InvalidArgument(dir_ + ": store exists (error_if_exists is on)");
@@ -278,18 +315,21 @@ Status DBImpl::RecoverLogs(std::vector<uint64_t> logs, MemTable* mem, SequenceNu
                                  std::to_string(*last_seq) + " (a commit is missing)");
         } else {
           s = WriteBatchInternal::InsertInto(batch, seq, mem);
-          if (s.ok()) *last_seq = seq + batch.Count() - 1;
+          if (s.ok())
+            *last_seq = seq + batch.Count() - 1;
         }
       }
       if (!s.ok()) {
         s = s.WithContext(name + ": record at offset " + std::to_string(reader.record_offset()));
-        if (options_.wal_recovery == WalRecovery::kKeepPrefix) return Status::OK();
+        if (options_.wal_recovery == WalRecovery::kKeepPrefix)
+          return Status::OK();
         return s;
       }
     }
     Status s = reader.status();
     if (!s.ok()) {
-      if (options_.wal_recovery == WalRecovery::kKeepPrefix) return Status::OK();
+      if (options_.wal_recovery == WalRecovery::kKeepPrefix)
+        return Status::OK();
       return s;
     }
     if (reader.torn_tail() && i + 1 < logs.size()) {
@@ -320,14 +360,16 @@ CompactionSpec DBImpl::MakeSpec(const std::shared_ptr<const Version>& v, int out
         const FileList& fl = v->files(l);
         auto it = std::partition_point(fl.begin(), fl.end(),
                                        [&](const auto& f) { return f->EndsBefore(key); });
-        if (it != fl.end() && (*it)->Contains(key)) return false;
+        if (it != fl.end() && (*it)->Contains(key))
+          return false;
       }
       return true;
     };
     spec.range_is_bottommost = [v, output_level](std::string_view b, std::string_view e) {
       for (int l = output_level + 1; l < v->num_levels(); ++l) {
         for (const auto& f : v->files(l)) {
-          if (!f->EndsBefore(b) && f->smallest < e) return false;
+          if (!f->EndsBefore(b) && f->smallest < e)
+            return false;
         }
       }
       return true;
@@ -349,7 +391,8 @@ Status DBImpl::FlushMemTableAtOpen(const std::shared_ptr<MemTable>& mem, Version
   spec.new_file_number = [this] { return versions_->NewFileNumber(); };
   CompactionOutput out;
   TRINE_RETURN_IF_ERROR(RunCompaction(spec, iter.get(), mem->RangeTombstones(), &out));
-  for (auto& f : out.files) edit->AddFile(0, f);
+  for (auto& f : out.files)
+    edit->AddFile(0, f);
   flush_bytes_ += out.bytes_written;
   return Status::OK();
 }
@@ -357,17 +400,21 @@ Status DBImpl::FlushMemTableAtOpen(const std::shared_ptr<MemTable>& mem, Version
 Status DBImpl::Open() {
   bool created = false;
   Status s = OpenOrCreate(&created);
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
 
   // Replay the logs the manifest does not cover yet.
   auto children = fs_->GetChildren(dir_);
-  if (!children.ok()) return children.status();
+  if (!children.ok())
+    return children.status();
   std::vector<uint64_t> logs;
   for (const auto& name : *children) {
     uint64_t number;
     FileType type = ParseFileName(name, &number);
-    if (type == FileType::kLog && number >= versions_->log_number()) logs.push_back(number);
-    if (type != FileType::kUnknown) versions_->MarkFileNumberUsed(number);
+    if (type == FileType::kLog && number >= versions_->log_number())
+      logs.push_back(number);
+    if (type != FileType::kUnknown)
+      versions_->MarkFileNumberUsed(number);
   }
   auto mem = std::make_shared<MemTable>();
   SequenceNumber last_seq = versions_->last_sequence();
@@ -375,7 +422,8 @@ Status DBImpl::Open() {
 
   VersionEdit edit;
   edit.SetLastSequence(last_seq);  // the replayed commits are in a table now
-  if (!mem->empty()) TRINE_RETURN_IF_ERROR(FlushMemTableAtOpen(mem, &edit));
+  if (!mem->empty())
+    TRINE_RETURN_IF_ERROR(FlushMemTableAtOpen(mem, &edit));
   uint64_t log_number = versions_->NewFileNumber();
   std::string log_path = LogFileName(dir_, log_number);
   TRINE_ASSIGN_OR_RETURN(auto log_file, fs_->NewWritableFile(log_path));
@@ -384,8 +432,8 @@ Status DBImpl::Open() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     TRINE_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &lock));
-    wal_ = std::make_shared<WalWriter>(std::move(log_file), log_number, BaseName(log_path),
-                                       nullptr);
+    wal_ =
+        std::make_shared<WalWriter>(std::move(log_file), log_number, BaseName(log_path), nullptr);
     mem_ = std::make_shared<MemTable>();
     mem_log_number_ = log_number;
     last_sequence_ = last_seq;
@@ -424,7 +472,8 @@ Status DBImpl::DeleteRange(const WriteOptions& o, std::string_view begin, std::s
 }
 
 Status DBImpl::Write(const WriteOptions& o, const WriteBatch& batch) {
-  if (batch.Count() == 0) return Status::OK();
+  if (batch.Count() == 0)
+    return Status::OK();
   return WriteImpl(o, &batch, false);
 }
 
@@ -449,8 +498,10 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
   w.force_switch = force_switch;
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
-  if (w.done) return w.status;
+  while (!w.done && &w != writers_.front())
+    w.cv.wait(lock);
+  if (w.done)
+    return w.status;
 
   // This writer leads a group.
   Status s = MakeRoomForWrite(lock, force_switch);
@@ -462,7 +513,8 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
     bool durable = w.durable;
     for (size_t i = 1; i < writers_.size(); ++i) {
       Writer* x = writers_[i];
-      if (x->batch == nullptr || bytes + x->batch->rep().size() > kMaxGroupBytes) break;
+      if (x->batch == nullptr || bytes + x->batch->rep().size() > kMaxGroupBytes)
+        break;
       bytes += x->batch->rep().size();
       durable = durable || x->durable;
       group.push_back(x);
@@ -487,12 +539,14 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
       user_bytes += x->batch->user_bytes();
     }
     wal->Append(records);
-    if (durable) s = wal->Persist(true);
+    if (durable)
+      s = wal->Persist(true);
     if (s.ok()) {
       seq = first;
       for (Writer* x : group) {
         s = WriteBatchInternal::InsertInto(*x->batch, seq, mem);
-        if (!s.ok()) break;
+        if (!s.ok())
+          break;
         seq += x->batch->Count();
       }
     }
@@ -514,9 +568,11 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
       x->done = true;
       x->cv.notify_one();
     }
-    if (x == last) break;
+    if (x == last)
+      break;
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (!writers_.empty())
+    writers_.front()->cv.notify_one();
   lock.unlock();
   UpdateMax(&max_write_micros_, NowMicros() - start);
   return s;
@@ -526,12 +582,14 @@ Status DBImpl::SwitchMemTable() {
   // Write out (no fsync: see WalWriter) the current log before any newer
   // commit lands in the next one.
   Status s = wal_->Persist(false);
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
   uint64_t number = versions_->NewFileNumber();
   std::string path = LogFileName(dir_, number);
   auto file = fs_->NewWritableFile(path);
-  if (!file.ok()) return file.status();
-  wal_ = std::make_shared<WalWriter>(std::move(*file), number, BaseName(path), wal_);
+  if (!file.ok())
+    return file.status();
+  wal_ = std::make_shared<WalWriter>(std::move(*file), number, BaseName(path), wal_, fs_, dir_);
   imm_.push_back(Frozen{mem_, mem_log_number_});
   mem_ = std::make_shared<MemTable>();
   mem_log_number_ = number;
@@ -561,26 +619,32 @@ Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) 
       lock.lock();
       continue;
     }
-    if (!force && mem_->DataSize() < options_.write_buffer_size) break;
-    if (force && mem_->empty()) break;
+    if (!force && mem_->DataSize() < options_.write_buffer_size)
+      break;
+    if (force && mem_->empty())
+      break;
     if (imm_.size() >= static_cast<size_t>(std::max(1, options_.max_immutable_memtables)) ||
         l0 >= static_cast<size_t>(options_.level0_stop_trigger)) {
-      if (stall_start == 0) stall_start = NowMicros();
+      if (stall_start == 0)
+        stall_start = NowMicros();
       done_cv_.wait_for(lock, std::chrono::milliseconds(100));
       continue;
     }
     s = SwitchMemTable();
-    if (!s.ok()) SetBackgroundError(s);
+    if (!s.ok())
+      SetBackgroundError(s);
     break;
   }
-  if (stall_start != 0) stall_micros_.fetch_add(NowMicros() - stall_start, std::memory_order_relaxed);
+  if (stall_start != 0)
+    stall_micros_.fetch_add(NowMicros() - stall_start, std::memory_order_relaxed);
   return s;
 }
 
 void DBImpl::InstallView() {
   auto v = std::make_shared<ReadView>();
   v->mem = mem_;
-  for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) v->imm.push_back(it->mem);
+  for (auto it = imm_.rbegin(); it != imm_.rend(); ++it)
+    v->imm.push_back(it->mem);
   v->version = versions_->current();
   // Remember versions that readers may still hold, so their files are kept.
   std::erase_if(versions_in_use_, [](const auto& w) { return w.expired(); });
@@ -600,7 +664,8 @@ Status DBImpl::Sync() {
   std::shared_ptr<WalWriter> wal;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!bg_error_.ok()) return ReadOnlyError();
+    if (!bg_error_.ok())
+      return ReadOnlyError();
     wal = wal_;
   }
   Status s = wal->Persist(true);
@@ -616,7 +681,8 @@ Status DBImpl::Sync() {
 Status DBImpl::Get(const ReadOptions& o, std::string_view key, std::string* value) {
   SequenceNumber snap;
   std::shared_ptr<const ReadView> view = GetView(&snap);
-  if (o.snapshot != nullptr) snap = o.snapshot->sequence();
+  if (o.snapshot != nullptr)
+    snap = o.snapshot->sequence();
   SequenceNumber max_tomb = 0;
   auto check_mem = [&](const MemTable& m, Status* result) {
     max_tomb = std::max(max_tomb, m.MaxCoveringTombstone(key, snap));
@@ -633,34 +699,43 @@ Status DBImpl::Get(const ReadOptions& o, std::string_view key, std::string* valu
     return false;
   };
   Status s;
-  if (check_mem(*view->mem, &s)) return s;
+  if (check_mem(*view->mem, &s))
+    return s;
   for (const auto& m : view->imm) {
-    if (check_mem(*m, &s)) return s;
+    if (check_mem(*m, &s))
+      return s;
   }
   Version::GetState state;
   state.max_tombstone = max_tomb;
   uint64_t useful = 0;
   s = view->version->Get(table_cache_.get(), key, snap, o.fill_cache, &state, value, &useful);
-  if (useful) bloom_useful_.fetch_add(useful, std::memory_order_relaxed);
-  if (!s.ok()) return s;
-  if (!state.found || state.deleted) return Status::NotFound(key);
+  if (useful)
+    bloom_useful_.fetch_add(useful, std::memory_order_relaxed);
+  if (!s.ok())
+    return s;
+  if (!state.found || state.deleted)
+    return Status::NotFound(key);
   return Status::OK();
 }
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o) {
   SequenceNumber snap;
   std::shared_ptr<const ReadView> view = GetView(&snap);
-  if (o.snapshot != nullptr) snap = o.snapshot->sequence();
+  if (o.snapshot != nullptr)
+    snap = o.snapshot->sequence();
   std::vector<Version::SourceIterator> sources;
   RangeDelView tombstones;
   auto add_mem = [&](const MemTable& m) {
     // Entries added to an empty memtable later are newer than the snapshot:
     // an empty one is no source at all.
-    if (m.num_entries() > 0) sources.push_back({m.NewIterator(), std::min(m.max_seq(), snap)});
-    if (m.has_range_tombstones()) tombstones.Add(m.FragmentedRangeTombstones());
+    if (m.num_entries() > 0)
+      sources.push_back({m.NewIterator(), std::min(m.max_seq(), snap)});
+    if (m.has_range_tombstones())
+      tombstones.Add(m.FragmentedRangeTombstones());
   };
   add_mem(*view->mem);
-  for (const auto& m : view->imm) add_mem(*m);
+  for (const auto& m : view->imm)
+    add_mem(*m);
   view->version->AddIterators(table_cache_.get(), o.fill_cache, &sources);
   bool version_has_tombstones = false;
   for (int l = 0; l < view->version->num_levels() && !version_has_tombstones; ++l) {
@@ -693,11 +768,13 @@ const Snapshot* DBImpl::GetSnapshot() {
 }
 
 void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
-  if (snapshot == nullptr) return;
+  if (snapshot == nullptr)
+    return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = snapshots_.find(snapshot->sequence());
-    if (it != snapshots_.end()) snapshots_.erase(it);
+    if (it != snapshots_.end())
+      snapshots_.erase(it);
   }
   delete static_cast<const SnapshotImpl*>(snapshot);
 }
@@ -712,15 +789,20 @@ std::vector<SequenceNumber> DBImpl::SnapshotList() const {
 Status DBImpl::Flush() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!bg_error_.ok()) return ReadOnlyError();
-    if (mem_->empty() && imm_.empty()) return Status::OK();
+    if (!bg_error_.ok())
+      return ReadOnlyError();
+    if (mem_->empty() && imm_.empty())
+      return Status::OK();
   }
   Status s = WriteImpl(WriteOptions{}, nullptr, true);
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
   std::unique_lock<std::mutex> lock(mu_);
   // Wait until every memtable frozen so far is in a table.
-  while (!imm_.empty() && bg_error_.ok() && !shutting_down_) done_cv_.wait(lock);
-  if (!bg_error_.ok()) return ReadOnlyError();
+  while (!imm_.empty() && bg_error_.ok() && !shutting_down_)
+    done_cv_.wait(lock);
+  if (!bg_error_.ok())
+    return ReadOnlyError();
   return Status::OK();
 }
 
@@ -732,14 +814,16 @@ Status DBImpl::FlushOne(std::unique_lock<std::mutex>& lock) {
   auto iter = frozen.mem->NewIterator();
   CompactionOutput out;
   Status s = RunCompaction(spec, iter.get(), frozen.mem->RangeTombstones(), &out);
-  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (s.ok())
+    s = fs_->SyncDir(dir_);
   lock.lock();
   // Outputs of a failed manifest write stay on disk: the edit may have
   // reached the manifest after all. Unreferenced files go at the next open.
   bool remove_outputs = !s.ok();
   if (s.ok()) {
     VersionEdit edit;
-    for (const auto& f : out.files) edit.AddFile(0, f);
+    for (const auto& f : out.files)
+      edit.AddFile(0, f);
     edit.SetLogNumber(next_log);
     edit.SetLastSequence(frozen.mem->last_seq());
     // The outputs stay protected from DeleteObsoleteFiles until the version
@@ -748,9 +832,11 @@ Status DBImpl::FlushOne(std::unique_lock<std::mutex>& lock) {
   }
   for (const auto& f : out.files) {
     pending_outputs_.erase(f->number);
-    if (remove_outputs) (void)fs_->RemoveFile(TableFileName(dir_, f->number));
+    if (remove_outputs)
+      (void)fs_->RemoveFile(TableFileName(dir_, f->number));
   }
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
   imm_.pop_front();
   InstallView();
   flushes_.fetch_add(1, std::memory_order_relaxed);
@@ -763,10 +849,13 @@ Status DBImpl::FlushOne(std::unique_lock<std::mutex>& lock) {
 void DBImpl::FlushThread() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    while (!shutting_down_ && (imm_.empty() || !bg_error_.ok())) bg_cv_.wait(lock);
-    if (shutting_down_) return;
+    while (!shutting_down_ && (imm_.empty() || !bg_error_.ok()))
+      bg_cv_.wait(lock);
+    if (shutting_down_)
+      return;
     Status s = FlushOne(lock);
-    if (!s.ok()) SetBackgroundError(s.WithContext("flush"));
+    if (!s.ok())
+      SetBackgroundError(s.WithContext("flush"));
     done_cv_.notify_all();
     bg_cv_.notify_all();  // compaction may be due
   }
@@ -776,7 +865,8 @@ bool DBImpl::PickCompaction(CompactionPlan* plan) {
   // REQUIRES: mu_ held.
   int level;
   double score = versions_->CompactionScore(&level);
-  if (score < 1 || level < 0) return false;
+  if (score < 1 || level < 0)
+    return false;
   auto v = versions_->current();
   *plan = CompactionPlan();
   plan->output_level = level + 1;
@@ -787,8 +877,10 @@ bool DBImpl::PickCompaction(CompactionPlan* plan) {
   } else {
     const FileList& fl = v->files(level);
     const std::string& ptr = versions_->compact_pointer_[static_cast<size_t>(level)];
-    auto it = std::find_if(fl.begin(), fl.end(), [&](const auto& f) { return ptr.empty() || f->smallest > ptr; });
-    if (it == fl.end()) it = fl.begin();
+    auto it = std::find_if(fl.begin(), fl.end(),
+                           [&](const auto& f) { return ptr.empty() || f->smallest > ptr; });
+    if (it == fl.end())
+      it = fl.begin();
     inputs.push_back(*it);
   }
   lo = inputs.front()->smallest;
@@ -799,9 +891,11 @@ bool DBImpl::PickCompaction(CompactionPlan* plan) {
   }
   FileList next = v->Overlapping(level + 1, lo, hi);
   plan->inputs.emplace_back(level, inputs);
-  if (!next.empty()) plan->inputs.emplace_back(level + 1, next);
+  if (!next.empty())
+    plan->inputs.emplace_back(level + 1, next);
   plan->trivial_move = inputs.size() == 1 && next.empty();
-  if (level > 0) versions_->compact_pointer_[static_cast<size_t>(level)] = hi;
+  if (level > 0)
+    versions_->compact_pointer_[static_cast<size_t>(level)] = hi;
   return true;
 }
 
@@ -813,7 +907,8 @@ Status DBImpl::RunPlan(std::unique_lock<std::mutex>& lock, const CompactionPlan&
     edit.DeleteFile(level, files.front()->number);
     edit.AddFile(plan.output_level, files.front());
     Status s = versions_->LogAndApply(&edit, &lock);
-    if (s.ok()) InstallView();
+    if (s.ok())
+      InstallView();
     return s;
   }
   auto v = versions_->current();
@@ -841,21 +936,26 @@ Status DBImpl::RunPlan(std::unique_lock<std::mutex>& lock, const CompactionPlan&
     MergingIterator merged(std::move(sources));
     s = RunCompaction(spec, &merged, tombstones, &out);
   }
-  if (s.ok()) s = fs_->SyncDir(dir_);
+  if (s.ok())
+    s = fs_->SyncDir(dir_);
   lock.lock();
   bool remove_outputs = !s.ok();  // see FlushOne
   if (s.ok()) {
     for (const auto& [level, files] : plan.inputs) {
-      for (const auto& f : files) edit.DeleteFile(level, f->number);
+      for (const auto& f : files)
+        edit.DeleteFile(level, f->number);
     }
-    for (const auto& f : out.files) edit.AddFile(plan.output_level, f);
+    for (const auto& f : out.files)
+      edit.AddFile(plan.output_level, f);
     s = versions_->LogAndApply(&edit, &lock);
   }
   for (const auto& f : out.files) {
     pending_outputs_.erase(f->number);
-    if (remove_outputs) (void)fs_->RemoveFile(TableFileName(dir_, f->number));
+    if (remove_outputs)
+      (void)fs_->RemoveFile(TableFileName(dir_, f->number));
   }
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
   InstallView();
   uint64_t read = plan.input_bytes();
   compactions_.fetch_add(1, std::memory_order_relaxed);
@@ -876,11 +976,13 @@ void DBImpl::CompactionThread() {
            (!bg_error_.ok() || manual_waiting_ || compaction_running_ || !PickCompaction(&plan))) {
       bg_cv_.wait(lock);
     }
-    if (shutting_down_) return;
+    if (shutting_down_)
+      return;
     compaction_running_ = true;
     Status s = RunPlan(lock, plan);
     compaction_running_ = false;
-    if (!s.ok()) SetBackgroundError(s.WithContext("compaction"));
+    if (!s.ok())
+      SetBackgroundError(s.WithContext("compaction"));
     plan = CompactionPlan();  // release the input files before looking for obsolete ones
     DeleteObsoleteFiles();
     done_cv_.notify_all();
@@ -892,7 +994,8 @@ Status DBImpl::CompactRange(std::string_view begin, std::string_view end) {
   TRINE_RETURN_IF_ERROR(Flush());
   std::unique_lock<std::mutex> lock(mu_);
   manual_waiting_ = true;
-  while (compaction_running_ && bg_error_.ok()) done_cv_.wait(lock);
+  while (compaction_running_ && bg_error_.ok())
+    done_cv_.wait(lock);
   Status s;
   if (!bg_error_.ok()) {
     s = ReadOnlyError();
@@ -920,12 +1023,15 @@ Status DBImpl::CompactRange(std::string_view begin, std::string_view end) {
             changed = true;
           }
         }
-        if (!fl.empty()) plan.inputs.emplace_back(l, std::move(fl));
+        if (!fl.empty())
+          plan.inputs.emplace_back(l, std::move(fl));
       }
     }
-    if (!plan.inputs.empty()) s = RunPlan(lock, plan);
+    if (!plan.inputs.empty())
+      s = RunPlan(lock, plan);
     compaction_running_ = false;
-    if (!s.ok()) SetBackgroundError(s.WithContext("compaction"));
+    if (!s.ok())
+      SetBackgroundError(s.WithContext("compaction"));
     plan = CompactionPlan();
     v.reset();
     DeleteObsoleteFiles();
@@ -938,13 +1044,15 @@ Status DBImpl::CompactRange(std::string_view begin, std::string_view end) {
 
 void DBImpl::DeleteObsoleteFiles() {
   // REQUIRES: mu_ held.
-  if (!bg_error_.ok()) return;  // the file set may be uncertain: keep everything
+  if (!bg_error_.ok())
+    return;  // the file set may be uncertain: keep everything
   std::set<uint64_t> live(pending_outputs_.begin(), pending_outputs_.end());
   std::erase_if(versions_in_use_, [](const auto& w) { return w.expired(); });
   for (const auto& w : versions_in_use_) {
     if (auto v = w.lock()) {
       for (int l = 0; l < v->num_levels(); ++l) {
-        for (const auto& f : v->files(l)) live.insert(f->number);
+        for (const auto& f : v->files(l))
+          live.insert(f->number);
       }
     }
   }
@@ -952,7 +1060,8 @@ void DBImpl::DeleteObsoleteFiles() {
   versions_->AddLiveFiles(&current);
   live.insert(current.begin(), current.end());
   auto children = fs_->GetChildren(dir_);
-  if (!children.ok()) return;
+  if (!children.ok())
+    return;
   for (const auto& name : *children) {
     uint64_t number;
     bool remove = false;
@@ -972,7 +1081,8 @@ void DBImpl::DeleteObsoleteFiles() {
       default:
         break;
     }
-    if (remove) (void)fs_->RemoveFile(dir_ + "/" + name);
+    if (remove)
+      (void)fs_->RemoveFile(dir_ + "/" + name);
   }
 }
 
@@ -984,7 +1094,8 @@ void DBImpl::WalThread() {
   auto last_cleanup = last_sync;
   while (!shutting_down_) {
     bg_cv_.wait_for(lock, std::chrono::milliseconds(std::max(1, options_.wal_flush_interval_ms)));
-    if (shutting_down_ || !bg_error_.ok()) continue;
+    if (shutting_down_ || !bg_error_.ok())
+      continue;
     std::shared_ptr<WalWriter> wal = wal_;
     lock.unlock();
     bool sync = false;
@@ -995,16 +1106,19 @@ void DBImpl::WalThread() {
       last_sync = now;
     }
     Status s = Status::OK();
-    if (sync || wal->HasUnwritten()) s = wal->Persist(sync);
+    if (sync || wal->HasUnwritten())
+      s = wal->Persist(sync);
     lock.lock();
-    if (!s.ok()) SetBackgroundError(s.WithContext("writing the log"));
+    if (!s.ok())
+      SetBackgroundError(s.WithContext("writing the log"));
     // Files of versions that iterators held past a compaction go once the
     // iterators are gone.
     if (now - last_cleanup >= std::chrono::seconds(1)) {
       last_cleanup = now;
       bool expired = std::any_of(versions_in_use_.begin(), versions_in_use_.end(),
                                  [](const auto& w) { return w.expired(); });
-      if (expired) DeleteObsoleteFiles();
+      if (expired)
+        DeleteObsoleteFiles();
     }
   }
 }
@@ -1031,10 +1145,9 @@ Stats DBImpl::GetStats() {
   st.compaction_bytes_written = compaction_bytes_written_.load();
   st.compaction_bytes_read = compaction_bytes_read_.load();
   if (st.user_bytes_written > 0) {
-    st.write_amplification =
-        static_cast<double>(st.wal_bytes_written + st.flush_bytes_written +
-                            st.compaction_bytes_written) /
-        static_cast<double>(st.user_bytes_written);
+    st.write_amplification = static_cast<double>(st.wal_bytes_written + st.flush_bytes_written +
+                                                 st.compaction_bytes_written) /
+                             static_cast<double>(st.user_bytes_written);
   }
   if (block_cache_) {
     st.block_cache_hits = block_cache_->hits();
@@ -1048,7 +1161,8 @@ Stats DBImpl::GetStats() {
   st.flushes = flushes_.load();
   st.compactions = compactions_.load();
   st.memtable_bytes = mem_->ApproximateMemoryUsage();
-  for (const auto& f : imm_) st.memtable_bytes += f.mem->ApproximateMemoryUsage();
+  for (const auto& f : imm_)
+    st.memtable_bytes += f.mem->ApproximateMemoryUsage();
   st.last_sequence = visible_seq_.load();
   return st;
 }

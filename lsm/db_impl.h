@@ -46,9 +46,13 @@ namespace trine {
 // commit is never on disk while an older commit is not. Thread-safe.
 class WalWriter {
  public:
+  // `fs` and `dir` are set for a log whose directory entry is not yet
+  // durable: its first fsync syncs the directory too.
   WalWriter(std::unique_ptr<WritableFile> file, uint64_t number, std::string name,
-            std::shared_ptr<WalWriter> previous)
+            std::shared_ptr<WalWriter> previous, FileSystem* fs = nullptr, std::string dir = {})
       : file_(std::move(file)),
+        fs_(fs),
+        dir_(std::move(dir)),
         previous_(std::move(previous)),
         has_previous_(previous_ != nullptr),
         number_(number),
@@ -67,10 +71,12 @@ class WalWriter {
 
  private:
   mutable std::mutex buf_mu_;
-  std::string buf_;         // guarded by buf_mu_
-  uint64_t appended_ = 0;   // guarded by buf_mu_
-  std::mutex io_mu_;        // serializes file writes
+  std::string buf_;        // guarded by buf_mu_
+  uint64_t appended_ = 0;  // guarded by buf_mu_
+  std::mutex io_mu_;       // serializes file writes
   std::unique_ptr<WritableFile> file_;
+  FileSystem* fs_;  // non-null until the directory entry is synced; guarded by io_mu_
+  std::string dir_;
   std::shared_ptr<WalWriter> previous_;  // not yet synced; guarded by io_mu_
   std::atomic<bool> has_previous_{false};
   std::atomic<uint64_t> written_{0};
@@ -150,23 +156,23 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> lock_file_;
 
   mutable std::mutex mu_;
-  std::condition_variable bg_cv_;    // work for background threads
-  std::condition_variable done_cv_;  // a flush or compaction finished
-  std::unique_ptr<VersionSet> versions_;               // guarded by mu_
-  std::shared_ptr<MemTable> mem_;                      // guarded by mu_
-  uint64_t mem_log_number_ = 0;                        // guarded by mu_
-  std::deque<Frozen> imm_;                             // oldest first; guarded by mu_
-  std::shared_ptr<WalWriter> wal_;                     // guarded by mu_
-  std::shared_ptr<const ReadView> view_;               // guarded by mu_
-  std::deque<Writer*> writers_;                        // guarded by mu_
-  std::multiset<SequenceNumber> snapshots_;            // guarded by mu_
-  std::set<uint64_t> pending_outputs_;                 // guarded by mu_
+  std::condition_variable bg_cv_;                              // work for background threads
+  std::condition_variable done_cv_;                            // a flush or compaction finished
+  std::unique_ptr<VersionSet> versions_;                       // guarded by mu_
+  std::shared_ptr<MemTable> mem_;                              // guarded by mu_
+  uint64_t mem_log_number_ = 0;                                // guarded by mu_
+  std::deque<Frozen> imm_;                                     // oldest first; guarded by mu_
+  std::shared_ptr<WalWriter> wal_;                             // guarded by mu_
+  std::shared_ptr<const ReadView> view_;                       // guarded by mu_
+  std::deque<Writer*> writers_;                                // guarded by mu_
+  std::multiset<SequenceNumber> snapshots_;                    // guarded by mu_
+  std::set<uint64_t> pending_outputs_;                         // guarded by mu_
   std::vector<std::weak_ptr<const Version>> versions_in_use_;  // guarded by mu_
-  Status bg_error_;                                    // guarded by mu_
-  bool shutting_down_ = false;                         // guarded by mu_
-  bool compaction_running_ = false;                    // guarded by mu_
-  bool manual_waiting_ = false;                        // guarded by mu_
-  SequenceNumber last_sequence_ = 0;                   // last assigned; guarded by mu_
+  Status bg_error_;                                            // guarded by mu_
+  bool shutting_down_ = false;                                 // guarded by mu_
+  bool compaction_running_ = false;                            // guarded by mu_
+  bool manual_waiting_ = false;                                // guarded by mu_
+  SequenceNumber last_sequence_ = 0;                           // last assigned; guarded by mu_
   std::atomic<SequenceNumber> visible_seq_{0};
   std::atomic<bool> read_only_{false};
 

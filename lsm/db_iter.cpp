@@ -14,7 +14,8 @@ RangeDelView::Cover RangeDelView::Covering(std::string_view key, SequenceNumber 
       l.index = l.list->LowerBound(key);
       l.cached = true;
     }
-    if (l.index == frags.size() || key < frags[l.index].begin) continue;
+    if (l.index == frags.size() || key < frags[l.index].begin)
+      continue;
     SequenceNumber s = frags[l.index].MaxAt(snapshot);
     if (s > best.seq) {
       best.seq = s;
@@ -43,7 +44,8 @@ std::string_view DBIter::value() const {
 }
 
 Status DBIter::status() const {
-  if (!status_.ok()) return status_;
+  if (!status_.ok())
+    return status_;
   return iter_->status();
 }
 
@@ -51,7 +53,8 @@ void DBIter::FindNextUserEntry(bool skipping) {
   // saved_key_ holds the key to skip when `skipping`.
   while (iter_->Valid()) {
     std::string_view k = iter_->user_key();
-    if (!upper_.empty() && CompareBytes(k, upper_) >= 0) break;
+    if (!upper_.empty() && CompareBytes(k, upper_) >= 0)
+      break;
     uint64_t tag = iter_->tag();
     SequenceNumber seq = TagSequence(tag);
     if (seq > snapshot_ ||
@@ -87,8 +90,10 @@ void DBIter::FindPrevUserEntry() {
   bool have = false;
   while (iter_->Valid()) {
     std::string_view k = iter_->user_key();
-    if (have && k < saved_key_) break;
-    if (!lower_.empty() && k < lower_) break;
+    if (have && k < saved_key_)
+      break;
+    if (!lower_.empty() && k < lower_)
+      break;
     uint64_t tag = iter_->tag();
     SequenceNumber seq = TagSequence(tag);
     if (seq <= snapshot_) {
@@ -107,7 +112,8 @@ void DBIter::FindPrevUserEntry() {
     iter_->Prev();
   }
   // Stopped by an error: what was collected may not be the newest version.
-  if (!iter_->Valid() && !iter_->status().ok()) have = false;
+  if (!iter_->Valid() && !iter_->status().ok())
+    have = false;
   valid_ = have;
   if (!have) {
     saved_key_.clear();
@@ -140,7 +146,8 @@ void DBIter::SeekToFirst() {
 
 void DBIter::Seek(std::string_view target) {
   direction_ = Direction::kForward;
-  if (!lower_.empty() && target < lower_) target = lower_;
+  if (!lower_.empty() && target < lower_)
+    target = lower_;
   iter_->Seek(target, SeekTag(snapshot_));
   FindNextUserEntry(false);
 }
@@ -190,7 +197,8 @@ void DBIter::Prev() {
     saved_key_.assign(iter_->user_key());
     while (true) {
       iter_->Prev();
-      if (!iter_->Valid() || iter_->user_key() < saved_key_) break;
+      if (!iter_->Valid() || iter_->user_key() < saved_key_)
+        break;
     }
     direction_ = Direction::kReverse;
   }

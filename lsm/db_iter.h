@@ -22,7 +22,8 @@ namespace trine {
 class RangeDelView {
  public:
   void Add(std::shared_ptr<const FragmentedTombstones> list) {
-    if (list && !list->empty()) lists_.push_back({std::move(list), 0, false});
+    if (list && !list->empty())
+      lists_.push_back({std::move(list), 0, false});
   }
   bool empty() const { return lists_.empty(); }
 

@@ -12,10 +12,12 @@ std::string Numbered(const std::string& dir, uint64_t number, const char* suffix
 }
 
 bool ParseNumber(std::string_view s, uint64_t* v) {
-  if (s.empty() || s.size() > 19) return false;
+  if (s.empty() || s.size() > 19)
+    return false;
   uint64_t r = 0;
   for (char c : s) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9')
+      return false;
     r = r * 10 + static_cast<uint64_t>(c - '0');
   }
   *v = r;
@@ -23,24 +25,40 @@ bool ParseNumber(std::string_view s, uint64_t* v) {
 }
 }  // namespace
 
-std::string LogFileName(const std::string& dir, uint64_t n) { return Numbered(dir, n, "log"); }
-std::string TableFileName(const std::string& dir, uint64_t n) { return Numbered(dir, n, "sst"); }
-std::string TempFileName(const std::string& dir, uint64_t n) { return Numbered(dir, n, "tmp"); }
+std::string LogFileName(const std::string& dir, uint64_t n) {
+  return Numbered(dir, n, "log");
+}
+std::string TableFileName(const std::string& dir, uint64_t n) {
+  return Numbered(dir, n, "sst");
+}
+std::string TempFileName(const std::string& dir, uint64_t n) {
+  return Numbered(dir, n, "tmp");
+}
 std::string ManifestFileName(const std::string& dir, uint64_t n) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "/MANIFEST-%06llu", static_cast<unsigned long long>(n));
   return dir + buf;
 }
-std::string CurrentFileName(const std::string& dir) { return dir + "/CURRENT"; }
-std::string LockFileName(const std::string& dir) { return dir + "/LOCK"; }
-std::string MarkerFileName(const std::string& dir) { return dir + "/TRINE"; }
+std::string CurrentFileName(const std::string& dir) {
+  return dir + "/CURRENT";
+}
+std::string LockFileName(const std::string& dir) {
+  return dir + "/LOCK";
+}
+std::string MarkerFileName(const std::string& dir) {
+  return dir + "/TRINE";
+}
 
 FileType ParseFileName(std::string_view name, uint64_t* number) {
   *number = 0;
-  if (name == "CURRENT") return FileType::kCurrent;
-  if (name == "LOCK") return FileType::kLock;
-  if (name == "TRINE") return FileType::kMarker;
-  if (name == "TRINE.tmp") return FileType::kTemp;
+  if (name == "CURRENT")
+    return FileType::kCurrent;
+  if (name == "LOCK")
+    return FileType::kLock;
+  if (name == "TRINE")
+    return FileType::kMarker;
+  if (name == "TRINE.tmp")
+    return FileType::kTemp;
   if (name.starts_with("MANIFEST-")) {
     return ParseNumber(name.substr(9), number) ? FileType::kManifest : FileType::kUnknown;
   }
@@ -49,9 +67,12 @@ FileType ParseFileName(std::string_view name, uint64_t* number) {
     return FileType::kUnknown;
   }
   std::string_view ext = name.substr(dot + 1);
-  if (ext == "log") return FileType::kLog;
-  if (ext == "sst") return FileType::kTable;
-  if (ext == "tmp") return FileType::kTemp;
+  if (ext == "log")
+    return FileType::kLog;
+  if (ext == "sst")
+    return FileType::kTable;
+  if (ext == "tmp")
+    return FileType::kTemp;
   return FileType::kUnknown;
 }
 

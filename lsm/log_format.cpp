@@ -19,13 +19,15 @@ LogReader::LogReader(std::string contents, std::string file_name)
 
 bool LogReader::RestIsZero(size_t from) const {
   for (size_t i = from; i < data_.size(); ++i) {
-    if (data_[i] != 0) return false;
+    if (data_[i] != 0)
+      return false;
   }
   return true;
 }
 
 bool LogReader::ReadRecord(std::string_view* record) {
-  if (done_) return false;
+  if (done_)
+    return false;
   size_t left = data_.size() - pos_;
   if (left == 0) {
     done_ = true;
@@ -75,9 +77,11 @@ Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path) {
     out.resize(old + kChunk);
     std::string_view got;
     TRINE_RETURN_IF_ERROR(file->Read(kChunk, out.data() + old, &got));
-    if (got.data() != out.data() + old) std::memmove(out.data() + old, got.data(), got.size());
+    if (got.data() != out.data() + old)
+      std::memmove(out.data() + old, got.data(), got.size());
     out.resize(old + got.size());
-    if (got.size() < kChunk) break;
+    if (got.size() < kChunk)
+      break;
   }
   return out;
 }

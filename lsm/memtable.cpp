@@ -75,7 +75,8 @@ class MemTableIterator final : public InternalIterator {
 
  private:
   void Decode() {
-    if (iter_.Valid()) cur_ = DecodeEntry(iter_.key());
+    if (iter_.Valid())
+      cur_ = DecodeEntry(iter_.key());
   }
   MemTable::Table::Iterator iter_;
   Decoded cur_{};
@@ -95,7 +96,8 @@ uint64_t MemTable::KeyComparator::prefix(const char* entry) const {
   uint64_t tag;
   std::string_view k = DecodeKey(entry, &tag);
   unsigned char buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  if (!k.empty()) std::memcpy(buf, k.data(), k.size() < 8 ? k.size() : 8);
+  if (!k.empty())
+    std::memcpy(buf, k.data(), k.size() < 8 ? k.size() : 8);
   uint64_t v;
   std::memcpy(&v, buf, 8);
   return __builtin_bswap64(v);
@@ -106,7 +108,8 @@ MemTable::~MemTable() = default;
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
                    std::string_view value) {
-  if (seq > last_seq_.load(std::memory_order_relaxed)) last_seq_.store(seq, std::memory_order_release);
+  if (seq > last_seq_.load(std::memory_order_relaxed))
+    last_seq_.store(seq, std::memory_order_release);
   if (kind == ValueKind::kRangeDelete) {
     std::lock_guard<std::mutex> lock(range_mu_);
     range_dels_.push_back(RangeTombstone{std::string(key), std::string(value), seq});
@@ -121,15 +124,18 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
                static_cast<size_t>(VarintLength(vlen)) + vlen;
   char* buf = arena_.AllocateAligned(len);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(klen));
-  if (klen > 0) std::memcpy(p, key.data(), klen);  // empty views may hold nullptr
+  if (klen > 0)
+    std::memcpy(p, key.data(), klen);  // empty views may hold nullptr
   p += klen;
   EncodeFixed64(p, PackTag(seq, kind));
   p += 8;
   p = EncodeVarint32(p, static_cast<uint32_t>(vlen));
-  if (vlen > 0) std::memcpy(p, value.data(), vlen);
+  if (vlen > 0)
+    std::memcpy(p, value.data(), vlen);
   table_.Insert(buf);
   num_entries_.fetch_add(1, std::memory_order_relaxed);
-  if (seq > max_seq_.load(std::memory_order_relaxed)) max_seq_.store(seq, std::memory_order_release);
+  if (seq > max_seq_.load(std::memory_order_relaxed))
+    max_seq_.store(seq, std::memory_order_release);
 }
 
 bool MemTable::Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag,
@@ -141,7 +147,8 @@ bool MemTable::Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag,
   size_t need = 5 + key.size() + 8 + 1;
   if (need <= sizeof(stack)) {
     char* p = EncodeVarint32(stack, static_cast<uint32_t>(key.size()));
-    if (!key.empty()) std::memcpy(p, key.data(), key.size());
+    if (!key.empty())
+      std::memcpy(p, key.data(), key.size());
     p += key.size();
     EncodeFixed64(p, SeekTag(snapshot));
     p[8] = 0;
@@ -151,16 +158,20 @@ bool MemTable::Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag,
   }
   Table::Iterator it(&table_);
   it.Seek(lookup);
-  if (!it.Valid()) return false;
+  if (!it.Valid())
+    return false;
   Decoded d = DecodeEntry(it.key());
-  if (d.key != key) return false;
+  if (d.key != key)
+    return false;
   *tag = d.tag;
-  if (TagKind(d.tag) == ValueKind::kPut) value->assign(d.value);
+  if (TagKind(d.tag) == ValueKind::kPut)
+    value->assign(d.value);
   return true;
 }
 
 SequenceNumber MemTable::MaxCoveringTombstone(std::string_view key, SequenceNumber snapshot) const {
-  if (!has_range_tombstones()) return 0;
+  if (!has_range_tombstones())
+    return 0;
   return FragmentedRangeTombstones()->MaxCovering(key, snapshot);
 }
 
@@ -169,14 +180,17 @@ std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
 }
 
 std::shared_ptr<const FragmentedTombstones> MemTable::FragmentedRangeTombstones() const {
-  if (!has_range_tombstones()) return nullptr;
+  if (!has_range_tombstones())
+    return nullptr;
   std::lock_guard<std::mutex> lock(range_mu_);
-  if (!fragments_) fragments_ = std::make_shared<const FragmentedTombstones>(range_dels_);
+  if (!fragments_)
+    fragments_ = std::make_shared<const FragmentedTombstones>(range_dels_);
   return fragments_;
 }
 
 std::vector<RangeTombstone> MemTable::RangeTombstones() const {
-  if (!has_range_tombstones()) return {};
+  if (!has_range_tombstones())
+    return {};
   std::lock_guard<std::mutex> lock(range_mu_);
   return range_dels_;
 }

@@ -8,7 +8,8 @@ MergingIterator::MergingIterator(std::vector<Version::SourceIterator> sources)
 Status MergingIterator::status() const {
   for (const auto& s : sources_) {
     Status st = s.iter->status();
-    if (!st.ok()) return st;
+    if (!st.ok())
+      return st;
   }
   return Status::OK();
 }
@@ -58,19 +59,22 @@ void MergingIterator::FindLargest() {
 }
 
 void MergingIterator::SeekToFirst() {
-  for (auto& s : sources_) s.iter->SeekToFirst();
+  for (auto& s : sources_)
+    s.iter->SeekToFirst();
   forward_ = true;
   FindSmallest();
 }
 
 void MergingIterator::SeekToLast() {
-  for (auto& s : sources_) s.iter->SeekToLast();
+  for (auto& s : sources_)
+    s.iter->SeekToLast();
   forward_ = false;
   FindLargest();
 }
 
 void MergingIterator::Seek(std::string_view user_key, uint64_t tag) {
-  for (auto& s : sources_) s.iter->Seek(user_key, tag);
+  for (auto& s : sources_)
+    s.iter->Seek(user_key, tag);
   forward_ = true;
   FindSmallest();
 }
@@ -83,9 +87,11 @@ void MergingIterator::Next() {
     uint64_t tag = current_->tag();
     for (auto& s : sources_) {
       InternalIterator* it = s.iter.get();
-      if (it == current_) continue;
+      if (it == current_)
+        continue;
       it->Seek(key, tag);
-      if (it->Valid() && CompareInternal(it->user_key(), it->tag(), key, tag) == 0) it->Next();
+      if (it->Valid() && CompareInternal(it->user_key(), it->tag(), key, tag) == 0)
+        it->Next();
     }
     forward_ = true;
   }
@@ -100,7 +106,8 @@ void MergingIterator::Prev() {
     uint64_t tag = current_->tag();
     for (auto& s : sources_) {
       InternalIterator* it = s.iter.get();
-      if (it == current_) continue;
+      if (it == current_)
+        continue;
       it->Seek(key, tag);
       if (it->Valid()) {
         it->Prev();
@@ -115,16 +122,19 @@ void MergingIterator::Prev() {
 }
 
 void MergingIterator::SkipOlder(std::string_view end, SequenceNumber seq) {
-  if (!forward_) return;
+  if (!forward_)
+    return;
   std::string target(end);  // `end` may point into a source we are about to move
   bool moved = false;
   for (auto& s : sources_) {
     InternalIterator* it = s.iter.get();
-    if (s.max_seq >= seq || !it->Valid() || it->user_key() >= target) continue;
+    if (s.max_seq >= seq || !it->Valid() || it->user_key() >= target)
+      continue;
     it->Seek(target, kMaxTag);
     moved = true;
   }
-  if (moved) FindSmallest();
+  if (moved)
+    FindSmallest();
 }
 
 }  // namespace trine

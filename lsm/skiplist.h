@@ -27,7 +27,8 @@ class SkipList {
 
  public:
   SkipList(Cmp cmp, Arena* arena) : cmp_(cmp), arena_(arena), head_(NewNode(nullptr, kMaxHeight)) {
-    for (int i = 0; i < kMaxHeight; ++i) head_->SetNext(i, nullptr);
+    for (int i = 0; i < kMaxHeight; ++i)
+      head_->SetNext(i, nullptr);
   }
 
   // REQUIRES: no entry equal to `key` is in the list; external synchronization.
@@ -40,7 +41,8 @@ class SkipList {
     int height = RandomHeight();
     int max_height = max_height_.load(std::memory_order_relaxed);
     if (height > max_height) {
-      for (int i = max_height; i < height; ++i) prev[i] = head_;
+      for (int i = max_height; i < height; ++i)
+        prev[i] = head_;
       // Readers seeing the new height before the node is linked just follow
       // head_'s null pointers at the new levels down: harmless.
       max_height_.store(height, std::memory_order_relaxed);
@@ -61,7 +63,8 @@ class SkipList {
     void Next() { node_ = node_->Next(0); }
     void Prev() {
       node_ = list_->FindLessThan(node_->key, node_->prefix);
-      if (node_ == list_->head_) node_ = nullptr;
+      if (node_ == list_->head_)
+        node_ = nullptr;
     }
     void Seek(const char* target) {
       node_ = list_->FindGreaterOrEqual(target, list_->cmp_.prefix(target), nullptr);
@@ -69,7 +72,8 @@ class SkipList {
     void SeekToFirst() { node_ = list_->head_->Next(0); }
     void SeekToLast() {
       node_ = list_->FindLast();
-      if (node_ == list_->head_) node_ = nullptr;
+      if (node_ == list_->head_)
+        node_ = nullptr;
     }
 
    private:
@@ -95,14 +99,16 @@ class SkipList {
     Node* n = new (mem) Node;
     n->key = key;
     n->prefix = 0;
-    for (int i = 1; i < height; ++i) new (&n->next[i]) std::atomic<Node*>(nullptr);
+    for (int i = 1; i < height; ++i)
+      new (&n->next[i]) std::atomic<Node*>(nullptr);
     return n;
   }
 
   int RandomHeight() {
     // Branching factor 4.
     int height = 1;
-    while (height < kMaxHeight && (NextRandom() & 3) == 0) ++height;
+    while (height < kMaxHeight && (NextRandom() & 3) == 0)
+      ++height;
     return height;
   }
   uint32_t NextRandom() {
@@ -114,7 +120,8 @@ class SkipList {
 
   // Whether node n's key sorts before `key` (whose prefix is kp).
   bool Before(const Node* n, const char* key, uint64_t kp) const {
-    if (n->prefix != kp) return n->prefix < kp;
+    if (n->prefix != kp)
+      return n->prefix < kp;
     return cmp_(n->key, key) < 0;
   }
 
@@ -126,8 +133,10 @@ class SkipList {
       if (next != nullptr && Before(next, key, kp)) {
         x = next;
       } else {
-        if (prev != nullptr) prev[level] = x;
-        if (level == 0) return next;
+        if (prev != nullptr)
+          prev[level] = x;
+        if (level == 0)
+          return next;
         --level;
       }
     }
@@ -139,7 +148,8 @@ class SkipList {
     while (true) {
       Node* next = x->Next(level);
       if (next == nullptr || !Before(next, key, kp)) {
-        if (level == 0) return x;
+        if (level == 0)
+          return x;
         --level;
       } else {
         x = next;
@@ -153,7 +163,8 @@ class SkipList {
     while (true) {
       Node* next = x->Next(level);
       if (next == nullptr) {
-        if (level == 0) return x;
+        if (level == 0)
+          return x;
         --level;
       } else {
         x = next;

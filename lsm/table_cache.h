@@ -37,7 +37,8 @@ struct FileMetaData {
 
   // Whether `key` is within [smallest, largest] (or [smallest, largest)).
   bool Contains(std::string_view key) const {
-    if (key < smallest) return false;
+    if (key < smallest)
+      return false;
     return largest_exclusive ? key < largest : key <= largest;
   }
   // Whether the file's range ends before `key`.

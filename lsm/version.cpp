@@ -38,12 +38,14 @@ enum EditTag : uint32_t {
 constexpr uint64_t kMaxManifestSize = 8 << 20;  // rewrite the manifest beyond this
 
 bool NewestFirst(const std::shared_ptr<FileMetaData>& a, const std::shared_ptr<FileMetaData>& b) {
-  if (a->largest_seq != b->largest_seq) return a->largest_seq > b->largest_seq;
+  if (a->largest_seq != b->largest_seq)
+    return a->largest_seq > b->largest_seq;
   return a->number > b->number;
 }
 bool BySmallest(const std::shared_ptr<FileMetaData>& a, const std::shared_ptr<FileMetaData>& b) {
   int c = a->smallest.compare(b->smallest);
-  if (c != 0) return c < 0;
+  if (c != 0)
+    return c < 0;
   return a->number < b->number;
 }
 
@@ -57,12 +59,14 @@ class LevelIterator final : public InternalIterator {
   bool Valid() const override { return iter_ != nullptr && iter_->Valid(); }
   void SeekToFirst() override {
     Open(0);
-    if (iter_) iter_->SeekToFirst();
+    if (iter_)
+      iter_->SeekToFirst();
     SkipForward();
   }
   void SeekToLast() override {
     Open(files_.empty() ? 0 : files_.size() - 1);
-    if (iter_) iter_->SeekToLast();
+    if (iter_)
+      iter_->SeekToLast();
     SkipBackward();
   }
   void Seek(std::string_view key, uint64_t tag) override {
@@ -70,22 +74,26 @@ class LevelIterator final : public InternalIterator {
     auto it = std::partition_point(files_.begin(), files_.end(),
                                    [&](const auto& f) { return f->EndsBefore(key); });
     Open(static_cast<size_t>(it - files_.begin()));
-    if (iter_) iter_->Seek(key, tag);
+    if (iter_)
+      iter_->Seek(key, tag);
     SkipForward();
   }
   void Next() override {
     iter_->Next();
-    if (!iter_->Valid()) SkipForward();
+    if (!iter_->Valid())
+      SkipForward();
   }
   void Prev() override {
     iter_->Prev();
-    if (!iter_->Valid()) SkipBackward();
+    if (!iter_->Valid())
+      SkipBackward();
   }
   std::string_view user_key() const override { return iter_->user_key(); }
   uint64_t tag() const override { return iter_->tag(); }
   std::string_view value() const override { return iter_->value(); }
   Status status() const override {
-    if (!status_.ok()) return status_;
+    if (!status_.ok())
+      return status_;
     return iter_ ? iter_->status() : Status::OK();
   }
 
@@ -96,7 +104,8 @@ class LevelIterator final : public InternalIterator {
       index_ = files_.size();
       return;
     }
-    if (iter_ && index_ == index) return;
+    if (iter_ && index_ == index)
+      return;
     index_ = index;
     auto reader = tables_->Get(*files_[index]);
     if (!reader.ok()) {
@@ -114,7 +123,8 @@ class LevelIterator final : public InternalIterator {
         return;
       }
       Open(index_ + 1);
-      if (iter_) iter_->SeekToFirst();
+      if (iter_)
+        iter_->SeekToFirst();
     }
   }
   void SkipBackward() {
@@ -124,7 +134,8 @@ class LevelIterator final : public InternalIterator {
         return;
       }
       Open(index_ - 1);
-      if (iter_) iter_->SeekToLast();
+      if (iter_)
+        iter_->SeekToLast();
     }
   }
 
@@ -177,7 +188,8 @@ Status VersionEdit::DecodeFrom(std::string_view in) {
   *this = VersionEdit();
   while (!in.empty()) {
     uint32_t tag;
-    if (!GetVarint32(&in, &tag)) return Status::Corruption("bad version edit tag");
+    if (!GetVarint32(&in, &tag))
+      return Status::Corruption("bad version edit tag");
     bool ok = true;
     switch (tag) {
       case kLogNumber:
@@ -217,7 +229,8 @@ Status VersionEdit::DecodeFrom(std::string_view in) {
       default:
         return Status::Corruption("unknown field " + std::to_string(tag) + " in version edit");
     }
-    if (!ok) return Status::Corruption("truncated version edit");
+    if (!ok)
+      return Status::Corruption("truncated version edit");
   }
   return Status::OK();
 }
@@ -226,13 +239,15 @@ Status VersionEdit::DecodeFrom(std::string_view in) {
 
 uint64_t Version::LevelBytes(int level) const {
   uint64_t sum = 0;
-  for (const auto& f : files(level)) sum += f->file_size;
+  for (const auto& f : files(level))
+    sum += f->file_size;
   return sum;
 }
 
 int Version::NumFiles() const {
   int n = 0;
-  for (const auto& l : files_) n += static_cast<int>(l.size());
+  for (const auto& l : files_)
+    n += static_cast<int>(l.size());
   return n;
 }
 
@@ -254,11 +269,14 @@ Status Version::Get(TableCache* tables, std::string_view key, SequenceNumber sna
     }
     TableReader::GetResult r;
     *s = t->Get(key, seek_tag, fill_cache, &r, value);
-    if (!s->ok()) return true;
-    if (r.filtered) ++*bloom_useful;
+    if (!s->ok())
+      return true;
+    if (r.filtered)
+      ++*bloom_useful;
     if (r.found) {
       state->found = true;
-      state->deleted = TagKind(r.tag) != ValueKind::kPut || TagSequence(r.tag) < state->max_tombstone;
+      state->deleted =
+          TagKind(r.tag) != ValueKind::kPut || TagSequence(r.tag) < state->max_tombstone;
       return true;
     }
     if (state->max_tombstone > 0) {
@@ -272,15 +290,19 @@ Status Version::Get(TableCache* tables, std::string_view key, SequenceNumber sna
   };
   Status s;
   for (const auto& f : files(0)) {
-    if (f->Contains(key) && probe(*f, &s)) return s;
+    if (f->Contains(key) && probe(*f, &s))
+      return s;
   }
   for (int level = 1; level < num_levels(); ++level) {
     const FileList& fl = files(level);
-    if (fl.empty()) continue;
+    if (fl.empty())
+      continue;
     auto it = std::partition_point(fl.begin(), fl.end(),
                                    [&](const auto& f) { return f->EndsBefore(key); });
-    if (it == fl.end() || !(*it)->Contains(key)) continue;
-    if (probe(**it, &s)) return s;
+    if (it == fl.end() || !(*it)->Contains(key))
+      continue;
+    if (probe(**it, &s))
+      return s;
   }
   return s;
 }
@@ -297,9 +319,11 @@ void Version::AddIterators(TableCache* tables, bool fill_cache,
   }
   for (int level = 1; level < num_levels(); ++level) {
     const FileList& fl = files(level);
-    if (fl.empty()) continue;
+    if (fl.empty())
+      continue;
     SequenceNumber max_seq = 0;
-    for (const auto& f : fl) max_seq = std::max(max_seq, f->largest_seq);
+    for (const auto& f : fl)
+      max_seq = std::max(max_seq, f->largest_seq);
     out->push_back({std::make_unique<LevelIterator>(tables, fl, fill_cache), max_seq});
   }
 }
@@ -307,11 +331,13 @@ void Version::AddIterators(TableCache* tables, bool fill_cache,
 Result<std::shared_ptr<const FragmentedTombstones>> Version::RangeTombstones(
     TableCache* tables) const {
   std::lock_guard<std::mutex> lock(tombstones_mu_);
-  if (tombstones_) return tombstones_;
+  if (tombstones_)
+    return tombstones_;
   std::vector<RangeTombstone> all;
   for (const auto& level : files_) {
     for (const auto& f : level) {
-      if (f->num_range_dels == 0) continue;
+      if (f->num_range_dels == 0)
+        continue;
       TRINE_ASSIGN_OR_RETURN(const TableReader* t, tables->Get(*f));
       const auto& ts = t->range_tombstones();
       all.insert(all.end(), ts.begin(), ts.end());
@@ -326,7 +352,8 @@ FileList Version::Overlapping(int level, std::string_view begin, std::string_vie
   for (const auto& f : files(level)) {
     bool before = !end.empty() && f->smallest > end;
     bool after = !begin.empty() && f->EndsBefore(begin);
-    if (!before && !after) out.push_back(f);
+    if (!before && !after)
+      out.push_back(f);
   }
   return out;
 }
@@ -341,7 +368,8 @@ VersionSet::VersionSet(const Options& options, std::string dir, TableCache* tabl
       current_(std::make_shared<Version>(options.num_levels)) {}
 
 VersionSet::~VersionSet() {
-  if (manifest_) (void)manifest_->Close();
+  if (manifest_)
+    (void)manifest_->Close();
 }
 
 std::shared_ptr<Version> VersionSet::Apply(const Version& base, const VersionEdit& edit) const {
@@ -349,11 +377,13 @@ std::shared_ptr<Version> VersionSet::Apply(const Version& base, const VersionEdi
   std::set<std::pair<int, uint64_t>> deleted(edit.deleted.begin(), edit.deleted.end());
   for (int level = 0; level < base.num_levels(); ++level) {
     for (const auto& f : base.files(level)) {
-      if (!deleted.count({level, f->number})) v->files_[static_cast<size_t>(level)].push_back(f);
+      if (!deleted.count({level, f->number}))
+        v->files_[static_cast<size_t>(level)].push_back(f);
     }
   }
   for (const auto& [level, f] : edit.added) {
-    if (level >= 0 && level < v->num_levels()) v->files_[static_cast<size_t>(level)].push_back(f);
+    if (level >= 0 && level < v->num_levels())
+      v->files_[static_cast<size_t>(level)].push_back(f);
   }
   std::sort(v->files_[0].begin(), v->files_[0].end(), NewestFirst);
   for (size_t level = 1; level < v->files_.size(); ++level) {
@@ -369,7 +399,8 @@ Status VersionSet::WriteSnapshot(WritableFile* file, const Version& v, uint64_t 
   edit.SetNextFile(next_file);
   edit.SetLastSequence(last_sequence);
   for (int level = 0; level < v.num_levels(); ++level) {
-    for (const auto& f : v.files(level)) edit.AddFile(level, f);
+    for (const auto& f : v.files(level))
+      edit.AddFile(level, f);
   }
   std::string payload, record;
   edit.EncodeTo(&payload);
@@ -386,15 +417,18 @@ Status VersionSet::SetCurrentFile(uint64_t manifest_number) {
     std::string name = ManifestFileName(dir_, manifest_number);
     name = name.substr(name.rfind('/') + 1) + "\n";
     Status s = f->Append(name);
-    if (s.ok()) s = f->Sync();
-    if (s.ok()) s = f->Close();
+    if (s.ok())
+      s = f->Sync();
+    if (s.ok())
+      s = f->Close();
     if (!s.ok()) {
       (void)fs->RemoveFile(tmp);
       return s;
     }
   }
   Status s = fs->RenameFile(tmp, CurrentFileName(dir_));
-  if (s.ok()) s = fs->SyncDir(dir_);
+  if (s.ok())
+    s = fs->SyncDir(dir_);
   return s;
 }
 
@@ -404,8 +438,10 @@ Status VersionSet::Create() {
   TRINE_ASSIGN_OR_RETURN(manifest_, fs->NewWritableFile(ManifestFileName(dir_, manifest_number_)));
   Status s = WriteSnapshot(manifest_.get(), *current_, log_number_, next_file_, last_sequence_,
                            &manifest_size_);
-  if (s.ok()) s = manifest_->Sync();
-  if (s.ok()) s = SetCurrentFile(manifest_number_);
+  if (s.ok())
+    s = manifest_->Sync();
+  if (s.ok())
+    s = SetCurrentFile(manifest_number_);
   return s;
 }
 
@@ -434,12 +470,13 @@ Status VersionSet::Recover() {
     VersionEdit edit;
     Status s = edit.DecodeFrom(record);
     if (!s.ok()) {
-      return s.WithContext(current + ": record at offset " + std::to_string(reader.record_offset()));
+      return s.WithContext(current + ": record at offset " +
+                           std::to_string(reader.record_offset()));
     }
     for (const auto& [level, f] : edit.added) {
       if (level < 0 || level >= options_.num_levels) {
-        return Status::Corruption(current + ": file " + std::to_string(f->number) +
-                                  " on level " + std::to_string(level) + " (store has " +
+        return Status::Corruption(current + ": file " + std::to_string(f->number) + " on level " +
+                                  std::to_string(level) + " (store has " +
                                   std::to_string(options_.num_levels) + " levels)");
       }
     }
@@ -465,23 +502,28 @@ Status VersionSet::Recover() {
   current_ = v;
   MarkFileNumberUsed(number);
   for (int level = 0; level < v->num_levels(); ++level) {
-    for (const auto& f : v->files(level)) MarkFileNumberUsed(f->number);
+    for (const auto& f : v->files(level))
+      MarkFileNumberUsed(f->number);
   }
   // Continue in a fresh manifest: never append after a possibly torn tail.
   manifest_number_ = NewFileNumber();
   TRINE_ASSIGN_OR_RETURN(manifest_, fs->NewWritableFile(ManifestFileName(dir_, manifest_number_)));
   Status s = WriteSnapshot(manifest_.get(), *current_, log_number_, next_file_, last_sequence_,
                            &manifest_size_);
-  if (s.ok()) s = manifest_->Sync();
-  if (s.ok()) s = SetCurrentFile(manifest_number_);
+  if (s.ok())
+    s = manifest_->Sync();
+  if (s.ok())
+    s = SetCurrentFile(manifest_number_);
   return s;
 }
 
 Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
   // One edit at a time; the DB mutex is released while the manifest is
   // written and fsynced, so readers and writers are not held up by the disk.
-  while (manifest_busy_) manifest_cv_.wait(*lock);
-  if (!manifest_error_.ok()) return manifest_error_;
+  while (manifest_busy_)
+    manifest_cv_.wait(*lock);
+  if (!manifest_error_.ok())
+    return manifest_error_;
   manifest_busy_ = true;
   if (edit->has_log_number) {
     assert(edit->log_number >= log_number_);
@@ -509,23 +551,29 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* 
       file = std::move(*f);
       s = WriteSnapshot(file.get(), *v, edit->log_number, next_file_, edit->last_sequence, &size);
     }
-    if (s.ok()) s = file->Sync();
-    if (s.ok()) s = SetCurrentFile(number);
-    if (!s.ok()) (void)fs->RemoveFile(ManifestFileName(dir_, number));
+    if (s.ok())
+      s = file->Sync();
+    if (s.ok())
+      s = SetCurrentFile(number);
+    if (!s.ok())
+      (void)fs->RemoveFile(ManifestFileName(dir_, number));
   } else {
     std::string payload, record;
     edit->EncodeTo(&payload);
     EncodeLogRecord(payload, &record);
     s = manifest_->Append(record);
-    if (s.ok()) s = manifest_->Sync();
+    if (s.ok())
+      s = manifest_->Sync();
     size = manifest_size_ + record.size();
     // A failed append may leave half a record: no later edit may follow it.
-    if (!s.ok()) manifest_error_ = s;
+    if (!s.ok())
+      manifest_error_ = s;
   }
   lock->lock();
   manifest_busy_ = false;
   manifest_cv_.notify_all();
-  if (!s.ok()) return s;
+  if (!s.ok())
+    return s;
   uint64_t old_manifest = 0;
   if (rotate) {
     old_manifest = manifest_number_;
@@ -537,19 +585,22 @@ Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* 
   current_ = v;
   log_number_ = edit->log_number;
   last_sequence_ = edit->last_sequence;
-  if (old_manifest != 0) (void)fs->RemoveFile(ManifestFileName(dir_, old_manifest));
+  if (old_manifest != 0)
+    (void)fs->RemoveFile(ManifestFileName(dir_, old_manifest));
   return Status::OK();
 }
 
 void VersionSet::AddLiveFiles(std::vector<uint64_t>* numbers) const {
   for (int level = 0; level < current_->num_levels(); ++level) {
-    for (const auto& f : current_->files(level)) numbers->push_back(f->number);
+    for (const auto& f : current_->files(level))
+      numbers->push_back(f->number);
   }
 }
 
 uint64_t VersionSet::MaxBytesForLevel(int level) const {
   double bytes = static_cast<double>(options_.max_bytes_for_level_base);
-  for (int l = 1; l < level; ++l) bytes *= options_.level_size_multiplier;
+  for (int l = 1; l < level; ++l)
+    bytes *= options_.level_size_multiplier;
   return static_cast<uint64_t>(bytes);
 }
 
@@ -562,7 +613,8 @@ double VersionSet::CompactionScore(int* level) const {
       score = static_cast<double>(current_->files(0).size()) /
               std::max(1, options_.level0_compaction_trigger);
     } else {
-      score = static_cast<double>(current_->LevelBytes(l)) / static_cast<double>(MaxBytesForLevel(l));
+      score =
+          static_cast<double>(current_->LevelBytes(l)) / static_cast<double>(MaxBytesForLevel(l));
     }
     if (score > best) {
       best = score;

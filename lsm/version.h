@@ -38,7 +38,7 @@ struct VersionEdit {
   uint64_t next_file = 0;
   bool has_last_sequence = false;
   SequenceNumber last_sequence = 0;
-  std::vector<std::pair<int, uint64_t>> deleted;             // (level, file number)
+  std::vector<std::pair<int, uint64_t>> deleted;                     // (level, file number)
   std::vector<std::pair<int, std::shared_ptr<FileMetaData>>> added;  // (level, file)
 
   void SetLogNumber(uint64_t n) {
@@ -54,7 +54,9 @@ struct VersionEdit {
     last_sequence = s;
   }
   void DeleteFile(int level, uint64_t number) { deleted.emplace_back(level, number); }
-  void AddFile(int level, std::shared_ptr<FileMetaData> f) { added.emplace_back(level, std::move(f)); }
+  void AddFile(int level, std::shared_ptr<FileMetaData> f) {
+    added.emplace_back(level, std::move(f));
+  }
 
   void EncodeTo(std::string* dst) const;
   Status DecodeFrom(std::string_view input);
@@ -122,7 +124,8 @@ class VersionSet {
   uint64_t NewFileNumber() { return next_file_++; }
   uint64_t next_file() const { return next_file_; }
   void MarkFileNumberUsed(uint64_t n) {
-    if (next_file_ <= n) next_file_ = n + 1;
+    if (next_file_ <= n)
+      next_file_ = n + 1;
   }
   uint64_t log_number() const { return log_number_; }
   // Every commit up to this sequence is in the tables; the logs from
@@ -142,8 +145,8 @@ class VersionSet {
   std::vector<std::string> compact_pointer_;
 
  private:
-  Status WriteSnapshot(WritableFile* file, const Version& v, uint64_t log_number, uint64_t next_file,
-                       SequenceNumber last_sequence, uint64_t* size);
+  Status WriteSnapshot(WritableFile* file, const Version& v, uint64_t log_number,
+                       uint64_t next_file, SequenceNumber last_sequence, uint64_t* size);
   Status SetCurrentFile(uint64_t manifest_number);
   std::shared_ptr<Version> Apply(const Version& base, const VersionEdit& edit) const;
 

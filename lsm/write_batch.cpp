@@ -5,10 +5,10 @@
 //   update*              kind: 1 byte (ValueKind)
 //                        key: varint32 length + bytes
 //                        value: varint32 length + bytes   (kPut; for kRangeDelete the end key)
-#include "lsm/write_batch_internal.h"
+#include "trine/write_batch.h"
 
 #include "common/coding.h"
-#include "trine/write_batch.h"
+#include "lsm/write_batch_internal.h"
 
 namespace trine {
 
@@ -16,14 +16,18 @@ namespace {
 constexpr size_t kHeader = 12;
 }
 
-WriteBatch::WriteBatch() { Clear(); }
+WriteBatch::WriteBatch() {
+  Clear();
+}
 
 void WriteBatch::Clear() {
   rep_.assign(kHeader, '\0');
   user_bytes_ = 0;
 }
 
-uint32_t WriteBatch::Count() const { return DecodeFixed32(rep_.data() + 8); }
+uint32_t WriteBatch::Count() const {
+  return DecodeFixed32(rep_.data() + 8);
+}
 
 void WriteBatch::Put(std::string_view key, std::string_view value) {
   EncodeFixed32(rep_.data() + 8, Count() + 1);
@@ -50,7 +54,8 @@ void WriteBatch::DeleteRange(std::string_view begin, std::string_view end) {
 
 Status WriteBatch::Iterate(Handler* handler) const {
   std::string_view in(rep_);
-  if (in.size() < kHeader) return Status::Corruption("write batch too small");
+  if (in.size() < kHeader)
+    return Status::Corruption("write batch too small");
   uint32_t count = Count();
   in.remove_prefix(kHeader);
   uint32_t found = 0;
@@ -58,17 +63,20 @@ Status WriteBatch::Iterate(Handler* handler) const {
     auto kind = static_cast<ValueKind>(in[0]);
     in.remove_prefix(1);
     std::string_view key, value;
-    if (!GetLengthPrefixed(&in, &key)) return Status::Corruption("bad key in write batch");
+    if (!GetLengthPrefixed(&in, &key))
+      return Status::Corruption("bad key in write batch");
     switch (kind) {
       case ValueKind::kPut:
-        if (!GetLengthPrefixed(&in, &value)) return Status::Corruption("bad value in write batch");
+        if (!GetLengthPrefixed(&in, &value))
+          return Status::Corruption("bad value in write batch");
         handler->Put(key, value);
         break;
       case ValueKind::kDelete:
         handler->Delete(key);
         break;
       case ValueKind::kRangeDelete:
-        if (!GetLengthPrefixed(&in, &value)) return Status::Corruption("bad range in write batch");
+        if (!GetLengthPrefixed(&in, &value))
+          return Status::Corruption("bad range in write batch");
         handler->DeleteRange(key, value);
         break;
       default:
@@ -76,12 +84,14 @@ Status WriteBatch::Iterate(Handler* handler) const {
     }
     ++found;
   }
-  if (found != count) return Status::Corruption("write batch count mismatch");
+  if (found != count)
+    return Status::Corruption("write batch count mismatch");
   return Status::OK();
 }
 
 Status WriteBatch::SetRep(std::string_view rep) {
-  if (rep.size() < kHeader) return Status::Corruption("write batch too small");
+  if (rep.size() < kHeader)
+    return Status::Corruption("write batch too small");
   rep_.assign(rep);
   user_bytes_ = 0;
   return Status::OK();
@@ -106,7 +116,8 @@ Status WriteBatchInternal::Append(WriteBatch* dst, const WriteBatch& src) {
   return src.Iterate(&a);
 }
 
-Status WriteBatchInternal::InsertInto(const WriteBatch& b, SequenceNumber first_seq, MemTable* mem) {
+Status WriteBatchInternal::InsertInto(const WriteBatch& b, SequenceNumber first_seq,
+                                      MemTable* mem) {
   struct Inserter : WriteBatch::Handler {
     SequenceNumber seq;
     MemTable* mem;

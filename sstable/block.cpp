@@ -9,10 +9,12 @@
 namespace trine {
 
 Block::Block(std::string contents) : data_(std::move(contents)) {
-  if (data_.size() < sizeof(uint32_t)) return;
+  if (data_.size() < sizeof(uint32_t))
+    return;
   uint32_t n = DecodeFixed32(data_.data() + data_.size() - 4);
   uint64_t max_restarts = (data_.size() - 4) / 4;
-  if (n == 0 || n > max_restarts) return;
+  if (n == 0 || n > max_restarts)
+    return;
   restarts_offset_ = static_cast<uint32_t>(data_.size() - (1 + static_cast<size_t>(n)) * 4);
   num_restarts_ = n;
 }
@@ -32,8 +34,10 @@ void BlockIter::Init(const Block* block, std::string_view file) {
   current_ = restarts_;
   next_ = restarts_;
   key_len_ = 0;
-  status_ = block->ok() ? Status::OK() : Status::Corruption(std::string(file) + ": malformed block");
-  if (!block->ok()) num_restarts_ = 0;
+  status_ =
+      block->ok() ? Status::OK() : Status::Corruption(std::string(file) + ": malformed block");
+  if (!block->ok())
+    num_restarts_ = 0;
   file_ = file;
 }
 
@@ -50,7 +54,8 @@ void BlockIter::MarkCorrupt() {
 void BlockIter::SeekToRestart(uint32_t index) {
   key_len_ = 0;
   next_ = RestartPoint(index);
-  if (next_ > restarts_) next_ = restarts_;
+  if (next_ > restarts_)
+    next_ = restarts_;
 }
 
 bool BlockIter::ParseNextEntry() {
@@ -89,8 +94,10 @@ bool BlockIter::ParseNextEntry() {
     return false;
   }
   size_t len = shared + unshared;
-  if (key_.size() < len) key_.resize(std::max<size_t>(len, 32));
-  if (unshared > 0) std::memcpy(key_.data() + shared, p, unshared);
+  if (key_.size() < len)
+    key_.resize(std::max<size_t>(len, 32));
+  if (unshared > 0)
+    std::memcpy(key_.data() + shared, p, unshared);
   key_len_ = len;
   tag_ = tag;
   value_ = std::string_view(p + unshared, vlen);
@@ -99,19 +106,23 @@ bool BlockIter::ParseNextEntry() {
 }
 
 void BlockIter::SeekToFirst() {
-  if (num_restarts_ == 0) return;
+  if (num_restarts_ == 0)
+    return;
   SeekToRestart(0);
   ParseNextEntry();
 }
 
 void BlockIter::SeekToLast() {
-  if (num_restarts_ == 0) return;
+  if (num_restarts_ == 0)
+    return;
   SeekToRestart(num_restarts_ - 1);
   while (ParseNextEntry() && next_ < restarts_) {
   }
 }
 
-void BlockIter::Next() { ParseNextEntry(); }
+void BlockIter::Next() {
+  ParseNextEntry();
+}
 
 void BlockIter::Prev() {
   const uint32_t original = current_;
@@ -136,7 +147,8 @@ void BlockIter::Prev() {
 }
 
 void BlockIter::Seek(std::string_view target, uint64_t target_tag) {
-  if (num_restarts_ == 0) return;
+  if (num_restarts_ == 0)
+    return;
   // Binary search for the last restart point whose key is < target.
   uint32_t left = 0, right = num_restarts_ - 1;
   while (left < right) {
@@ -162,7 +174,8 @@ void BlockIter::Seek(std::string_view target, uint64_t target_tag) {
   }
   SeekToRestart(left);
   while (ParseNextEntry()) {
-    if (CompareInternal(user_key(), tag_, target, target_tag) >= 0) return;
+    if (CompareInternal(user_key(), tag_, target, target_tag) >= 0)
+      return;
   }
 }
 

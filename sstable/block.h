@@ -63,8 +63,8 @@ class BlockIter final : public InternalIterator {
   const char* data_ = nullptr;
   uint32_t restarts_ = 0;  // offset of the restart array == end of entries
   uint32_t num_restarts_ = 0;
-  uint32_t current_ = 0;  // offset of the current entry; restarts_ when invalid
-  uint32_t next_ = 0;     // offset of the entry after current_
+  uint32_t current_ = 0;   // offset of the current entry; restarts_ when invalid
+  uint32_t next_ = 0;      // offset of the entry after current_
   std::vector<char> key_;  // the current key is key_[0, key_len_)
   size_t key_len_ = 0;
   uint64_t tag_ = 0;

@@ -43,7 +43,8 @@ void BlockBuilder::Add(std::string_view user_key, uint64_t tag, std::string_view
   size_t shared = 0;
   if (counter_ < restart_interval_) {
     size_t min_len = std::min(last_key_.size(), user_key.size());
-    while (shared < min_len && last_key_[shared] == user_key[shared]) ++shared;
+    while (shared < min_len && last_key_[shared] == user_key[shared])
+      ++shared;
   } else {
     restarts_.push_back(static_cast<uint32_t>(buffer_.size()));
     counter_ = 0;
@@ -64,7 +65,8 @@ void BlockBuilder::Add(std::string_view user_key, uint64_t tag, std::string_view
 }
 
 std::string_view BlockBuilder::Finish() {
-  for (uint32_t r : restarts_) PutFixed32(&buffer_, r);
+  for (uint32_t r : restarts_)
+    PutFixed32(&buffer_, r);
   PutFixed32(&buffer_, static_cast<uint32_t>(restarts_.size()));
   finished_ = true;
   return buffer_;

@@ -28,11 +28,13 @@ std::shared_ptr<const Block> BlockCache::Lookup(Slot* slot) {
 
 void BlockCache::Insert(Slot* slot, std::shared_ptr<const Block> block) {
   size_t charge = block->charge();
-  if (charge > capacity_) return;
+  if (charge > capacity_)
+    return;
   std::lock_guard<std::mutex> ring(ring_mu_);
   {
     std::lock_guard<std::mutex> lock(StripeFor(slot));
-    if (slot->block) return;  // another reader cached it first
+    if (slot->block)
+      return;  // another reader cached it first
     slot->block = std::move(block);
   }
   slot->referenced.store(false, std::memory_order_relaxed);
@@ -43,7 +45,8 @@ void BlockCache::Insert(Slot* slot, std::shared_ptr<const Block> block) {
 
 void BlockCache::EvictLocked() {
   while (charge_.load(std::memory_order_relaxed) > capacity_ && !ring_.empty()) {
-    if (hand_ >= ring_.size()) hand_ = 0;
+    if (hand_ >= ring_.size())
+      hand_ = 0;
     Slot* s = ring_[hand_];
     if (s->referenced.load(std::memory_order_relaxed)) {
       s->referenced.store(false, std::memory_order_relaxed);
@@ -76,14 +79,16 @@ void BlockCache::EraseSlots(Slot* slots, size_t n) {
         victim = std::move(s->block);
         s->block.reset();
       }
-      if (victim) charge_.fetch_sub(victim->charge(), std::memory_order_relaxed);
+      if (victim)
+        charge_.fetch_sub(victim->charge(), std::memory_order_relaxed);
       ring_[i] = ring_.back();
       ring_.pop_back();
     } else {
       ++i;
     }
   }
-  if (hand_ >= ring_.size()) hand_ = 0;
+  if (hand_ >= ring_.size())
+    hand_ = 0;
 }
 
 }  // namespace trine

@@ -1,8 +1,8 @@
 #include "sstable/format.h"
 
-#include <zstd.h>
-
 #include <memory>
+
+#include <zstd.h>
 
 #include "common/coding.h"
 #include "common/hash.h"
@@ -76,7 +76,8 @@ bool ZstdCompress(std::string_view raw, int level, std::string* out) {
   char* p = EncodeVarint32(out->data(), static_cast<uint32_t>(raw.size()));
   size_t header = static_cast<size_t>(p - out->data());
   size_t n = ZSTD_compressCCtx(Zstd().c, p, bound, raw.data(), raw.size(), level);
-  if (ZSTD_isError(n)) return false;
+  if (ZSTD_isError(n))
+    return false;
   out->resize(header + n);
   return true;
 }
@@ -86,7 +87,8 @@ Status ReadBlock(const RandomAccessFile& file, std::string_view file_name,
   auto where = [&] {
     return std::string(file_name) + ": block at offset " + std::to_string(handle.offset);
   };
-  if (handle.offset > file.Size() || handle.size + kBlockTrailerSize > file.Size() - handle.offset) {
+  if (handle.offset > file.Size() ||
+      handle.size + kBlockTrailerSize > file.Size() - handle.offset) {
     return Status::Corruption(where() + " extends past the end of the file");
   }
   size_t n = static_cast<size_t>(handle.size) + kBlockTrailerSize;
@@ -94,7 +96,8 @@ Status ReadBlock(const RandomAccessFile& file, std::string_view file_name,
   buf.resize(n);
   std::string_view got;
   TRINE_RETURN_IF_ERROR(file.Read(handle.offset, n, buf.data(), &got));
-  if (got.size() != n) return Status::Corruption(where() + ": truncated read");
+  if (got.size() != n)
+    return Status::Corruption(where() + ": truncated read");
   uint32_t expected = DecodeFixed32(got.data() + handle.size + 1);
   if (Checksum32(got.substr(0, handle.size + 1), handle.offset) != expected) {
     return Status::Corruption(where() + ": block checksum mismatch");
@@ -109,10 +112,12 @@ Status ReadBlock(const RandomAccessFile& file, std::string_view file_name,
     }
     return Status::OK();
   }
-  if (type != BlockType::kZstd) return Status::Corruption(where() + ": unknown block type");
+  if (type != BlockType::kZstd)
+    return Status::Corruption(where() + ": unknown block type");
   std::string_view in = got.substr(0, handle.size);
   uint32_t raw_size;
-  if (!GetVarint32(&in, &raw_size)) return Status::Corruption(where() + ": bad compressed header");
+  if (!GetVarint32(&in, &raw_size))
+    return Status::Corruption(where() + ": bad compressed header");
   contents->resize(raw_size);
   size_t r = ZSTD_decompressDCtx(Zstd().d, contents->data(), raw_size, in.data(), in.size());
   if (ZSTD_isError(r) || r != raw_size) {

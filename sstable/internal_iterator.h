@@ -28,8 +28,8 @@ class InternalIterator {
   // Positions at the first entry >= (user_key, tag) in internal order.
   // Seek(k, kMaxTag) finds the first entry whose user key is >= k.
   virtual void Seek(std::string_view user_key, uint64_t tag) = 0;
-  virtual void Next() = 0;  // REQUIRES: Valid()
-  virtual void Prev() = 0;  // REQUIRES: Valid()
+  virtual void Next() = 0;                        // REQUIRES: Valid()
+  virtual void Prev() = 0;                        // REQUIRES: Valid()
   virtual std::string_view user_key() const = 0;  // REQUIRES: Valid()
   virtual uint64_t tag() const = 0;               // REQUIRES: Valid()
   virtual std::string_view value() const = 0;     // REQUIRES: Valid()

@@ -28,11 +28,17 @@ constexpr uint64_t kMaxTag = ~uint64_t{0};
 inline uint64_t PackTag(SequenceNumber seq, ValueKind kind) {
   return (seq << 8) | static_cast<uint8_t>(kind);
 }
-inline SequenceNumber TagSequence(uint64_t tag) { return tag >> 8; }
-inline ValueKind TagKind(uint64_t tag) { return static_cast<ValueKind>(tag & 0xff); }
+inline SequenceNumber TagSequence(uint64_t tag) {
+  return tag >> 8;
+}
+inline ValueKind TagKind(uint64_t tag) {
+  return static_cast<ValueKind>(tag & 0xff);
+}
 // The largest tag a read at snapshot `seq` may see: seeking to (key, SeekTag(seq))
 // lands on the newest version with sequence <= seq.
-inline uint64_t SeekTag(SequenceNumber seq) { return (seq << 8) | 0xff; }
+inline uint64_t SeekTag(SequenceNumber seq) {
+  return (seq << 8) | 0xff;
+}
 
 // memcmp order of two byte strings. Inlined because keys here are short
 // (a triple key is ~6 bytes) and a libc memcmp call costs more than the
@@ -46,10 +52,12 @@ inline int CompareBytes(std::string_view a, std::string_view b) {
     uint64_t x, y;
     std::memcpy(&x, p + i, 8);
     std::memcpy(&y, q + i, 8);
-    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    if (x != y)
+      return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
   }
   for (; i < n; ++i) {
-    if (p[i] != q[i]) return p[i] < q[i] ? -1 : 1;
+    if (p[i] != q[i])
+      return p[i] < q[i] ? -1 : 1;
   }
   return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
 }
@@ -58,7 +66,8 @@ inline int CompareBytes(std::string_view a, std::string_view b) {
 inline int CompareInternal(std::string_view a_key, uint64_t a_tag, std::string_view b_key,
                            uint64_t b_tag) {
   int c = CompareBytes(a_key, b_key);
-  if (c != 0) return c;
+  if (c != 0)
+    return c;
   return a_tag > b_tag ? -1 : (a_tag < b_tag ? 1 : 0);
 }
 

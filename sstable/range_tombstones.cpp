@@ -8,19 +8,22 @@ FragmentedTombstones::FragmentedTombstones(const std::vector<RangeTombstone>& to
   std::vector<std::string_view> bounds;
   bounds.reserve(tombstones.size() * 2);
   for (const auto& t : tombstones) {
-    if (t.begin >= t.end) continue;  // empty range
+    if (t.begin >= t.end)
+      continue;  // empty range
     bounds.push_back(t.begin);
     bounds.push_back(t.end);
   }
   std::sort(bounds.begin(), bounds.end());
   bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
-  if (bounds.size() < 2) return;
+  if (bounds.size() < 2)
+    return;
 
   // Sweep over the elementary intervals [bounds[i], bounds[i+1]) with the
   // tombstones sorted by begin; `active` holds those that may cover the interval.
   std::vector<const RangeTombstone*> order;
   for (const auto& t : tombstones) {
-    if (t.begin < t.end) order.push_back(&t);
+    if (t.begin < t.end)
+      order.push_back(&t);
   }
   std::sort(order.begin(), order.end(),
             [](const RangeTombstone* a, const RangeTombstone* b) { return a->begin < b->begin; });
@@ -28,11 +31,14 @@ FragmentedTombstones::FragmentedTombstones(const std::vector<RangeTombstone>& to
   size_t next = 0;
   for (size_t i = 0; i + 1 < bounds.size(); ++i) {
     std::string_view lo = bounds[i], hi = bounds[i + 1];
-    while (next < order.size() && order[next]->begin <= lo) active.push_back(order[next++]);
+    while (next < order.size() && order[next]->begin <= lo)
+      active.push_back(order[next++]);
     std::erase_if(active, [&](const RangeTombstone* t) { return t->end <= lo; });
-    if (active.empty()) continue;
+    if (active.empty())
+      continue;
     Fragment f;
-    for (const RangeTombstone* t : active) f.seqs.push_back(t->seq);
+    for (const RangeTombstone* t : active)
+      f.seqs.push_back(t->seq);
     std::sort(f.seqs.begin(), f.seqs.end(), std::greater<>());
     f.seqs.erase(std::unique(f.seqs.begin(), f.seqs.end()), f.seqs.end());
     // Merge with the previous fragment when it is adjacent with the same sequences.
@@ -54,7 +60,8 @@ size_t FragmentedTombstones::LowerBound(std::string_view key) const {
 
 int FragmentedTombstones::Find(std::string_view key) const {
   size_t i = LowerBound(key);
-  if (i < fragments_.size() && fragments_[i].begin <= key) return static_cast<int>(i);
+  if (i < fragments_.size() && fragments_[i].begin <= key)
+    return static_cast<int>(i);
   return -1;
 }
 

@@ -24,7 +24,8 @@ class FragmentedTombstones {
     // The newest covering sequence visible at `snapshot` (0 if none).
     SequenceNumber MaxAt(SequenceNumber snapshot) const {
       for (SequenceNumber s : seqs) {
-        if (s <= snapshot) return s;
+        if (s <= snapshot)
+          return s;
       }
       return 0;
     }

@@ -36,7 +36,8 @@ constexpr size_t kWriteBufferSize = 256 << 10;
 std::string ShortSeparator(std::string_view a, std::string_view b) {
   size_t n = std::min(a.size(), b.size());
   size_t i = 0;
-  while (i < n && a[i] == b[i]) ++i;
+  while (i < n && a[i] == b[i])
+    ++i;
   if (i < n) {
     auto c = static_cast<uint8_t>(a[i]);
     if (c < 0xff && c + 1 < static_cast<uint8_t>(b[i])) {
@@ -87,12 +88,14 @@ TableBuilder::TableBuilder(const TableOptions& options, std::unique_ptr<Writable
       filter_(options.bloom_bits_per_key) {}
 
 TableBuilder::~TableBuilder() {
-  if (!finished_) Abandon();
+  if (!finished_)
+    Abandon();
 }
 
 void TableBuilder::Add(std::string_view user_key, uint64_t tag, std::string_view value) {
   assert(props_.num_entries == 0 || CompareInternal(last_key_, last_tag_, user_key, tag) < 0);
-  if (!status_.ok()) return;
+  if (!status_.ok())
+    return;
   if (pending_index_) {
     std::string sep = ShortSeparator(last_key_, user_key);
     uint64_t sep_tag = sep == last_key_ ? last_tag_ : kMaxTag;
@@ -101,19 +104,23 @@ void TableBuilder::Add(std::string_view user_key, uint64_t tag, std::string_view
     index_block_.Add(sep, sep_tag, handle);
     pending_index_ = false;
   }
-  if (options_.bloom_bits_per_key > 0) filter_.AddKey(user_key);
-  if (props_.num_entries == 0) props_.smallest_key.assign(user_key);
+  if (options_.bloom_bits_per_key > 0)
+    filter_.AddKey(user_key);
+  if (props_.num_entries == 0)
+    props_.smallest_key.assign(user_key);
   SequenceNumber seq = TagSequence(tag);
   props_.min_seq = std::min(props_.min_seq, seq);
   props_.max_seq = std::max(props_.max_seq, seq);
   props_.num_entries++;
-  if (TagKind(tag) == ValueKind::kDelete) props_.num_deletions++;
+  if (TagKind(tag) == ValueKind::kDelete)
+    props_.num_deletions++;
   props_.raw_key_bytes += user_key.size();
   props_.raw_value_bytes += value.size();
   last_key_.assign(user_key);
   last_tag_ = tag;
   data_block_.Add(user_key, tag, value);
-  if (data_block_.EstimatedSize() >= options_.block_size) FlushDataBlock();
+  if (data_block_.EstimatedSize() >= options_.block_size)
+    FlushDataBlock();
 }
 
 void TableBuilder::AddRangeTombstone(std::string_view begin, std::string_view end,
@@ -124,7 +131,8 @@ void TableBuilder::AddRangeTombstone(std::string_view begin, std::string_view en
 }
 
 void TableBuilder::FlushDataBlock() {
-  if (data_block_.num_entries() == 0 || !status_.ok()) return;
+  if (data_block_.num_entries() == 0 || !status_.ok())
+    return;
   std::string_view raw = data_block_.Finish();
   pending_handle_ = WriteBlock(raw, options_.compress);
   props_.data_bytes += pending_handle_.size + kBlockTrailerSize;
@@ -153,7 +161,8 @@ BlockHandle TableBuilder::WriteBlock(std::string_view raw, bool try_compress) {
   EncodeFixed32(trailer + 1, Checksum32(with_type, offset_));
   out_.append(trailer + 1, 4);
   offset_ += stored.size() + kBlockTrailerSize;
-  if (out_.size() >= kWriteBufferSize) FlushBuffer();
+  if (out_.size() >= kWriteBufferSize)
+    FlushBuffer();
   return h;
 }
 
@@ -163,7 +172,8 @@ void TableBuilder::WriteRaw(std::string_view data) {
 }
 
 void TableBuilder::FlushBuffer() {
-  if (out_.empty() || !status_.ok()) return;
+  if (out_.empty() || !status_.ok())
+    return;
   status_ = file_->Append(out_);
   out_.clear();
 }
@@ -203,14 +213,17 @@ Status TableBuilder::Finish() {
   footer.EncodeTo(&f);
   WriteRaw(f);
   FlushBuffer();
-  if (status_.ok()) status_ = file_->Sync();
-  if (status_.ok()) status_ = file_->Close();
+  if (status_.ok())
+    status_ = file_->Sync();
+  if (status_.ok())
+    status_ = file_->Close();
   finished_ = true;
   return status_;
 }
 
 void TableBuilder::Abandon() {
-  if (finished_) return;
+  if (finished_)
+    return;
   finished_ = true;
   (void)file_->Close();
 }

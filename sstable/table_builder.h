@@ -37,7 +37,7 @@ class TableBuilder {
   uint64_t num_entries() const { return props_.num_entries; }
   bool empty() const { return props_.num_entries == 0 && tombstones_.empty(); }
   // Bytes written so far plus the pending block.
-  uint64_t FileSize() const { return offset_ + data_block_.EstimatedSize(); }
+  uint64_t FileSize() const { return finished_ ? offset_ : offset_ + data_block_.EstimatedSize(); }
   const TableProperties& properties() const { return props_; }
 
  private:

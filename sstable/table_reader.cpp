@@ -11,7 +11,8 @@ TableReader::TableReader(std::unique_ptr<RandomAccessFile> file, std::string fil
     : file_(std::move(file)), file_name_(std::move(file_name)), cache_(std::move(cache)) {}
 
 TableReader::~TableReader() {
-  if (cache_ != nullptr && slots_ != nullptr) cache_->EraseSlots(slots_.get(), index_.size());
+  if (cache_ != nullptr && slots_ != nullptr)
+    cache_->EraseSlots(slots_.get(), index_.size());
 }
 
 Status TableReader::DecodeIndex(const Block& index_block) {
@@ -40,7 +41,8 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAcc
       new TableReader(std::move(file), std::move(file_name), std::move(cache)));
   const std::string& name = t->file_name_;
   uint64_t size = t->file_->Size();
-  if (size < kFooterSize) return Status::Corruption(name + ": file too short to be a table");
+  if (size < kFooterSize)
+    return Status::Corruption(name + ": file too short to be a table");
   char buf[kFooterSize];
   std::string_view got;
   TRINE_RETURN_IF_ERROR(t->file_->Read(size - kFooterSize, kFooterSize, buf, &got));
@@ -50,12 +52,14 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAcc
   std::string contents;
   TRINE_RETURN_IF_ERROR(ReadBlock(*t->file_, name, footer.index, &contents));
   Block index(std::move(contents));
-  if (!index.ok()) return Status::Corruption(name + ": malformed index block");
+  if (!index.ok())
+    return Status::Corruption(name + ": malformed index block");
   TRINE_RETURN_IF_ERROR(t->DecodeIndex(index));
 
   std::string props;
   TRINE_RETURN_IF_ERROR(ReadBlock(*t->file_, name, footer.properties, &props));
-  if (!t->props_.DecodeFrom(props)) return Status::Corruption(name + ": malformed properties block");
+  if (!t->props_.DecodeFrom(props))
+    return Status::Corruption(name + ": malformed properties block");
   if (t->props_.num_data_blocks != t->index_.size()) {
     return Status::Corruption(name + ": index and properties disagree on the block count");
   }
@@ -70,14 +74,15 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(std::unique_ptr<RandomAcc
     std::string rd;
     TRINE_RETURN_IF_ERROR(ReadBlock(*t->file_, name, footer.range_dels, &rd));
     Block block(std::move(rd));
-    if (!block.ok()) return Status::Corruption(name + ": malformed range-deletion block");
+    if (!block.ok())
+      return Status::Corruption(name + ": malformed range-deletion block");
     BlockIter it(&block, name);
     for (it.SeekToFirst(); it.Valid(); it.Next()) {
       if (TagKind(it.tag()) != ValueKind::kRangeDelete) {
         return Status::Corruption(name + ": bad entry in range-deletion block");
       }
-      t->tombstones_.push_back(
-          RangeTombstone{std::string(it.user_key()), std::string(it.value()), TagSequence(it.tag())});
+      t->tombstones_.push_back(RangeTombstone{std::string(it.user_key()), std::string(it.value()),
+                                              TagSequence(it.tag())});
     }
     TRINE_RETURN_IF_ERROR(it.status());
     t->fragments_ = FragmentedTombstones(t->tombstones_);
@@ -103,7 +108,8 @@ Status TableReader::GetBlock(size_t i, bool fill_cache, std::shared_ptr<const Bl
   BlockCache::Slot* slot = &slots_[i];
   if (cache_ != nullptr) {
     *block = cache_->Lookup(slot);
-    if (*block) return Status::OK();
+    if (*block)
+      return Status::OK();
   }
   const BlockHandle& handle = index_[i].handle;
   std::string contents;
@@ -113,7 +119,8 @@ Status TableReader::GetBlock(size_t i, bool fill_cache, std::shared_ptr<const Bl
     return Status::Corruption(file_name_ + ": malformed block at offset " +
                               std::to_string(handle.offset));
   }
-  if (cache_ != nullptr && fill_cache) cache_->Insert(slot, b);
+  if (cache_ != nullptr && fill_cache)
+    cache_->Insert(slot, b);
   *block = std::move(b);
   return Status::OK();
 }
@@ -156,7 +163,8 @@ bool TableIterator::LoadBlock(size_t i) {
     block_index_ = table_->num_blocks();
     return false;
   }
-  if (block_ && block_index_ == i) return true;
+  if (block_ && block_index_ == i)
+    return true;
   Status s = table_->GetBlock(i, fill_cache_, &block_);
   if (!s.ok()) {
     status_ = s;
@@ -174,7 +182,8 @@ void TableIterator::SkipEmptyForward() {
       valid_ = true;
       return;
     }
-    if (LoadBlock(block_index_ + 1)) data_iter_.SeekToFirst();
+    if (LoadBlock(block_index_ + 1))
+      data_iter_.SeekToFirst();
   }
   valid_ = false;
 }
@@ -185,25 +194,30 @@ void TableIterator::SkipEmptyBackward() {
       valid_ = true;
       return;
     }
-    if (block_index_ == 0) break;
-    if (LoadBlock(block_index_ - 1)) data_iter_.SeekToLast();
+    if (block_index_ == 0)
+      break;
+    if (LoadBlock(block_index_ - 1))
+      data_iter_.SeekToLast();
   }
   valid_ = false;
 }
 
 void TableIterator::SeekToFirst() {
-  if (LoadBlock(0)) data_iter_.SeekToFirst();
+  if (LoadBlock(0))
+    data_iter_.SeekToFirst();
   SkipEmptyForward();
 }
 
 void TableIterator::SeekToLast() {
   size_t n = table_->num_blocks();
-  if (n > 0 && LoadBlock(n - 1)) data_iter_.SeekToLast();
+  if (n > 0 && LoadBlock(n - 1))
+    data_iter_.SeekToLast();
   SkipEmptyBackward();
 }
 
 void TableIterator::Seek(std::string_view user_key, uint64_t tag) {
-  if (LoadBlock(table_->FindBlock(user_key, tag))) data_iter_.Seek(user_key, tag);
+  if (LoadBlock(table_->FindBlock(user_key, tag)))
+    data_iter_.Seek(user_key, tag);
   SkipEmptyForward();
 }
 

@@ -112,17 +112,20 @@ class TableIterator final : public InternalIterator {
   void Seek(std::string_view user_key, uint64_t tag) override;
   void Next() override {
     data_iter_.Next();
-    if (!data_iter_.Valid()) SkipEmptyForward();
+    if (!data_iter_.Valid())
+      SkipEmptyForward();
   }
   void Prev() override {
     data_iter_.Prev();
-    if (!data_iter_.Valid()) SkipEmptyBackward();
+    if (!data_iter_.Valid())
+      SkipEmptyBackward();
   }
   std::string_view user_key() const override { return data_iter_.user_key(); }
   uint64_t tag() const override { return data_iter_.tag(); }
   std::string_view value() const override { return data_iter_.value(); }
   Status status() const override {
-    if (!status_.ok()) return status_;
+    if (!status_.ok())
+      return status_;
     return data_iter_.status();
   }
 

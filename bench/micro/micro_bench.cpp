@@ -31,12 +31,14 @@ void BM_BloomProbe(benchmark::State& state) {
   const int bits = static_cast<int>(state.range(0));
   const uint64_t n = 1000000;
   bloom::FilterBuilder b(bits);
-  for (uint64_t i = 0; i < n; ++i) b.AddKey(TripleKey(i % 100, i % 10, 2 * i));
+  for (uint64_t i = 0; i < n; ++i)
+    b.AddKey(TripleKey(i % 100, i % 10, 2 * i));
   std::string data = b.Finish();
   bloom::FilterReader r;
   r.Init(data);
   std::vector<std::string> probes;
-  for (uint64_t i = 0; i < 4096; ++i) probes.push_back(TripleKey(i % 100, i % 10, 2 * (i * 7919 % n) + 1));
+  for (uint64_t i = 0; i < 4096; ++i)
+    probes.push_back(TripleKey(i % 100, i % 10, 2 * (i * 7919 % n) + 1));
   uint64_t hits = 0, i = 0;
   for (auto _ : state) {
     hits += r.KeyMayMatch(probes[i++ & 4095]);
@@ -83,7 +85,8 @@ void BM_MemTableInsert(benchmark::State& state) {
     }
     state.ResumeTiming();
     uint64_t seq = 1;
-    for (const auto& k : keys) mem->Add(seq++, ValueKind::kPut, k, value);
+    for (const auto& k : keys)
+      mem->Add(seq++, ValueKind::kPut, k, value);
     benchmark::DoNotOptimize(mem.get());
   }
   state.SetItemsProcessed(state.iterations() * 100000);
@@ -93,7 +96,8 @@ BENCHMARK(BM_MemTableInsert)->ArgName("sorted")->Arg(0)->Arg(1)->Unit(benchmark:
 void BM_KeyEncode(benchmark::State& state) {
   std::mt19937_64 rng(3);
   std::vector<uint64_t> subjects(4096);
-  for (auto& s : subjects) s = rng() % 100000000;
+  for (auto& s : subjects)
+    s = rng() % 100000000;
   std::string k;
   uint64_t i = 0;
   for (auto _ : state) {
@@ -109,7 +113,8 @@ BENCHMARK(BM_KeyEncode);
 void BM_KeyDecode(benchmark::State& state) {
   std::mt19937_64 rng(3);
   std::vector<std::string> keys;
-  for (int i = 0; i < 4096; ++i) keys.push_back(TripleKey(rng() % 200, rng() % 30, rng() % 100000000));
+  for (int i = 0; i < 4096; ++i)
+    keys.push_back(TripleKey(rng() % 200, rng() % 30, rng() % 100000000));
   uint64_t sum = 0, i = 0;
   for (auto _ : state) {
     std::string_view in(keys[i++ & 4095]);

@@ -54,7 +54,7 @@ struct LevelStats {
 
 struct Stats {
   std::vector<LevelStats> levels;
-  uint64_t user_bytes_written = 0;   // keys + values committed
+  uint64_t user_bytes_written = 0;  // keys + values committed
   uint64_t wal_bytes_written = 0;
   uint64_t flush_bytes_written = 0;  // tables written by flushes
   uint64_t compaction_bytes_written = 0;
@@ -96,8 +96,7 @@ class DB {
   // Sync() first to make them durable) and releases the store.
   virtual ~DB() = default;
 
-  virtual Status Put(const WriteOptions& options, std::string_view key,
-                     std::string_view value) = 0;
+  virtual Status Put(const WriteOptions& options, std::string_view key, std::string_view value) = 0;
   virtual Status Delete(const WriteOptions& options, std::string_view key) = 0;
   // Deletes every key in [begin, end). InvalidArgument if begin > end.
   virtual Status DeleteRange(const WriteOptions& options, std::string_view begin,

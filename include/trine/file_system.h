@@ -45,8 +45,7 @@ class RandomAccessFile {
   virtual ~RandomAccessFile() = default;
   // Reads up to n bytes at `offset`; *result may point into scratch or into
   // memory owned by the file, and is shorter than n only past the end.
-  virtual Status Read(uint64_t offset, size_t n, char* scratch,
-                      std::string_view* result) const = 0;
+  virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
   virtual uint64_t Size() const = 0;
 };
 

@@ -104,10 +104,11 @@ class [[nodiscard]] Result {
 }  // namespace trine
 
 // Evaluates `expr` (a Status) and returns it from the enclosing function if it is not OK.
-#define TRINE_RETURN_IF_ERROR(expr)        \
-  do {                                     \
-    ::trine::Status _trine_st = (expr);    \
-    if (!_trine_st.ok()) return _trine_st; \
+#define TRINE_RETURN_IF_ERROR(expr)     \
+  do {                                  \
+    ::trine::Status _trine_st = (expr); \
+    if (!_trine_st.ok())                \
+      return _trine_st;                 \
   } while (0)
 
 #define TRINE_CONCAT_INNER(a, b) a##b
@@ -119,5 +120,6 @@ class [[nodiscard]] Result {
   TRINE_ASSIGN_OR_RETURN_IMPL(TRINE_CONCAT(_trine_res_, __LINE__), lhs, expr)
 #define TRINE_ASSIGN_OR_RETURN_IMPL(res, lhs, expr) \
   auto res = (expr);                                \
-  if (!res.ok()) return res.status();               \
+  if (!res.ok())                                    \
+    return res.status();                            \
   lhs = std::move(res).value()

@@ -21,11 +21,13 @@ std::string Key(uint64_t i) {
 
 TEST(BloomTest, NoFalseNegatives) {
   FilterBuilder b(10);
-  for (uint64_t i = 0; i < 10000; ++i) b.AddKey(Key(2 * i));
+  for (uint64_t i = 0; i < 10000; ++i)
+    b.AddKey(Key(2 * i));
   std::string data = b.Finish();
   FilterReader r;
   ASSERT_TRUE(r.Init(data));
-  for (uint64_t i = 0; i < 10000; ++i) ASSERT_TRUE(r.KeyMayMatch(Key(2 * i))) << i;
+  for (uint64_t i = 0; i < 10000; ++i)
+    ASSERT_TRUE(r.KeyMayMatch(Key(2 * i))) << i;
 }
 
 TEST(BloomTest, EmptyFilterRejectsEverything) {
@@ -34,7 +36,8 @@ TEST(BloomTest, EmptyFilterRejectsEverything) {
   FilterReader r;
   ASSERT_TRUE(r.Init(data));
   int hits = 0;
-  for (uint64_t i = 0; i < 1000; ++i) hits += r.KeyMayMatch(Key(i));
+  for (uint64_t i = 0; i < 1000; ++i)
+    hits += r.KeyMayMatch(Key(i));
   EXPECT_EQ(hits, 0);
 }
 
@@ -59,12 +62,14 @@ TEST_P(BloomFpRateTest, WithinSmallFactorOfTheory) {
   const int bits = GetParam();
   const uint64_t n = 1000000;
   FilterBuilder b(bits);
-  for (uint64_t i = 0; i < n; ++i) b.AddKey(Key(2 * i));
+  for (uint64_t i = 0; i < n; ++i)
+    b.AddKey(Key(2 * i));
   std::string data = b.Finish();
   FilterReader r;
   ASSERT_TRUE(r.Init(data));
   uint64_t fp = 0;
-  for (uint64_t i = 0; i < n; ++i) fp += r.KeyMayMatch(Key(2 * i + 1));
+  for (uint64_t i = 0; i < n; ++i)
+    fp += r.KeyMayMatch(Key(2 * i + 1));
   double rate = static_cast<double>(fp) / static_cast<double>(n);
   double classic = TheoreticalFpRate(bits);
   double blocked = TheoreticalBlockedFpRate(bits);

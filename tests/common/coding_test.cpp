@@ -29,10 +29,11 @@ TEST(CodingTest, FixedRoundTrip) {
 }
 
 TEST(CodingTest, VarintRoundTripAndTruncation) {
-  std::vector<uint64_t> values = {0, 1, 127, 128, 300, 16383, 16384, (1ull << 32) - 1, 1ull << 32,
-                                  ~0ull};
+  std::vector<uint64_t> values = {0,          1,    127, 128, 300, 16383, 16384, (1ull << 32) - 1,
+                                  1ull << 32, ~0ull};
   std::string s;
-  for (uint64_t v : values) PutVarint64(&s, v);
+  for (uint64_t v : values)
+    PutVarint64(&s, v);
   std::string_view in(s);
   for (uint64_t v : values) {
     uint64_t got;
@@ -64,9 +65,9 @@ TEST(CodingTest, OrderedVarintBoundaries) {
     uint64_t v;
     int len;
   };
-  for (Case c : {Case{0, 1}, Case{240, 1}, Case{241, 2}, Case{2287, 2}, Case{2288, 3},
-                 Case{67823, 3}, Case{67824, 4}, Case{(1ull << 24) - 1, 4}, Case{1ull << 24, 5},
-                 Case{~0ull, 9}}) {
+  for (Case c :
+       {Case{0, 1}, Case{240, 1}, Case{241, 2}, Case{2287, 2}, Case{2288, 3}, Case{67823, 3},
+        Case{67824, 4}, Case{(1ull << 24) - 1, 4}, Case{1ull << 24, 5}, Case{~0ull, 9}}) {
     std::string s;
     PutOrderedVarint(&s, c.v);
     EXPECT_EQ(static_cast<int>(s.size()), c.len) << c.v;
@@ -89,7 +90,8 @@ TEST(CodingTest, OrderedVarintPreservesOrder) {
   };
   for (int i = 0; i < 200000; ++i) {
     uint64_t a1 = random_value(), a2 = random_value(), b1 = random_value(), b2 = random_value();
-    if (i % 3 == 0) b1 = a1;  // force ties in the first field
+    if (i % 3 == 0)
+      b1 = a1;  // force ties in the first field
     std::string a, b;
     PutOrderedVarint(&a, a1);
     PutOrderedVarint(&a, a2);

@@ -39,21 +39,25 @@ class DBTest : public ::testing::Test {
     ro.snapshot = snap;
     std::string v;
     Status s = db_->Get(ro, k, &v);
-    if (s.IsNotFound()) return "NOT_FOUND";
-    if (!s.ok()) return "ERROR: " + s.ToString();
+    if (s.IsNotFound())
+      return "NOT_FOUND";
+    if (!s.ok())
+      return "ERROR: " + s.ToString();
     return v;
   }
   std::vector<std::string> Keys(ReadOptions ro = ReadOptions()) {
     std::vector<std::string> out;
     auto it = db_->NewIterator(ro);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key());
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      out.emplace_back(it->key());
     EXPECT_TRUE(it->status().ok());
     return out;
   }
   std::vector<std::string> KeysBackward(ReadOptions ro = ReadOptions()) {
     std::vector<std::string> out;
     auto it = db_->NewIterator(ro);
-    for (it->SeekToLast(); it->Valid(); it->Prev()) out.emplace_back(it->key());
+    for (it->SeekToLast(); it->Valid(); it->Prev())
+      out.emplace_back(it->key());
     EXPECT_TRUE(it->status().ok());
     return out;
   }
@@ -90,7 +94,8 @@ TEST_F(DBTest, SurvivesReopenInBothDurabilityModes) {
     ASSERT_TRUE(db_->Put(i % 2 ? relaxed : wo_, "k" + std::to_string(i), std::to_string(i)).ok());
   }
   Reopen();
-  for (int i = 0; i < 2000; ++i) ASSERT_EQ(Get("k" + std::to_string(i)), std::to_string(i));
+  for (int i = 0; i < 2000; ++i)
+    ASSERT_EQ(Get("k" + std::to_string(i)), std::to_string(i));
   Stats st = db_->GetStats();
   EXPECT_EQ(st.last_sequence, 2000u);
 }
@@ -103,7 +108,8 @@ TEST_F(DBTest, SnapshotsSeeTheirPast) {
   const Snapshot* s2 = db_->GetSnapshot();
   ASSERT_TRUE(db_->Delete(wo_, "k").ok());
   // Push everything through flushes and a full compaction: snapshots must hold.
-  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(db_->Put(wo_, "fill" + std::to_string(i), "x").ok());
+  for (int i = 0; i < 3000; ++i)
+    ASSERT_TRUE(db_->Put(wo_, "fill" + std::to_string(i), "x").ok());
   ASSERT_TRUE(db_->CompactAll().ok());
   EXPECT_EQ(Get("k", s1), "v1");
   EXPECT_EQ(Get("k", s2), "v2");
@@ -119,7 +125,8 @@ TEST_F(DBTest, SnapshotsSeeTheirPast) {
 }
 
 TEST_F(DBTest, IteratorBoundsAndSeeks) {
-  for (char c = 'a'; c <= 'j'; ++c) ASSERT_TRUE(db_->Put(wo_, std::string(1, c), "v").ok());
+  for (char c = 'a'; c <= 'j'; ++c)
+    ASSERT_TRUE(db_->Put(wo_, std::string(1, c), "v").ok());
   ReadOptions ro;
   ro.lower_bound = "c";
   ro.upper_bound = "g";
@@ -198,11 +205,13 @@ TEST_F(DBTest, CompactionBuildsLevelsAndStats) {
   EXPECT_GT(st.flushes, 10u);
   EXPECT_GT(st.compactions, 0u);
   int deeper = 0;
-  for (size_t l = 1; l < st.levels.size(); ++l) deeper += st.levels[l].files;
+  for (size_t l = 1; l < st.levels.size(); ++l)
+    deeper += st.levels[l].files;
   EXPECT_GT(deeper, 0);
   EXPECT_GT(st.write_amplification, 1.0);
   EXPECT_THAT(st.ToString(), HasSubstr("write amplification"));
-  for (int i = 0; i < 20000; i += 97) ASSERT_EQ(Get("key" + std::to_string(i)), value);
+  for (int i = 0; i < 20000; i += 97)
+    ASSERT_EQ(Get("key" + std::to_string(i)), value);
 }
 
 TEST_F(DBTest, SecondOpenIsLocked) {

@@ -32,7 +32,8 @@ struct Entry {
 // Entries in internal order: random keys, some with several versions.
 std::vector<Entry> RandomEntries(std::mt19937_64& rng, int n, size_t max_value) {
   std::map<std::pair<std::string, uint64_t>, std::string,
-           bool (*)(const std::pair<std::string, uint64_t>&, const std::pair<std::string, uint64_t>&)>
+           bool (*)(const std::pair<std::string, uint64_t>&,
+                    const std::pair<std::string, uint64_t>&)>
       m([](const auto& a, const auto& b) {
         return CompareInternal(a.first, a.second, b.first, b.second) < 0;
       });
@@ -46,12 +47,14 @@ std::vector<Entry> RandomEntries(std::mt19937_64& rng, int n, size_t max_value) 
     for (int v = 0; v < versions; ++v) {
       ValueKind kind = rng() % 10 == 0 ? ValueKind::kDelete : ValueKind::kPut;
       std::string value(kind == ValueKind::kPut ? rng() % (max_value + 1) : 0, 'v');
-      for (auto& c : value) c = static_cast<char>('a' + rng() % 3);  // compressible
+      for (auto& c : value)
+        c = static_cast<char>('a' + rng() % 3);  // compressible
       m[{k, PackTag(seq++, kind)}] = value;
     }
   }
   std::vector<Entry> out;
-  for (auto& [k, v] : m) out.push_back({k.first, k.second, v});
+  for (auto& [k, v] : m)
+    out.push_back({k.first, k.second, v});
   return out;
 }
 
@@ -60,7 +63,8 @@ TEST(BlockTest, SeekNextPrevAgainstSortedVector) {
   for (int restart : {1, 2, 16}) {
     auto entries = RandomEntries(rng, 500, 40);
     BlockBuilder b(restart);
-    for (const auto& e : entries) b.Add(e.key, e.tag, e.value);
+    for (const auto& e : entries)
+      b.Add(e.key, e.tag, e.value);
     Block block(std::string(b.Finish()));
     ASSERT_TRUE(block.ok());
     BlockIter it(&block, "test");
@@ -112,8 +116,10 @@ class TableTest : public ::testing::Test {
     auto file = PosixFileSystem()->NewWritableFile(path);
     EXPECT_TRUE(file.ok());
     TableBuilder b(opts, std::move(*file), "000001.sst");
-    for (const auto& e : entries) b.Add(e.key, e.tag, e.value);
-    for (const auto& t : tombstones) b.AddRangeTombstone(t.begin, t.end, t.seq);
+    for (const auto& e : entries)
+      b.Add(e.key, e.tag, e.value);
+    for (const auto& t : tombstones)
+      b.AddRangeTombstone(t.begin, t.end, t.seq);
     EXPECT_TRUE(b.Finish().ok());
     return path;
   }
@@ -226,7 +232,8 @@ TEST_F(TableTest, CorruptionIsDetectedWithFileAndOffset) {
     original.resize((*f)->Size());
     std::string_view got;
     ASSERT_TRUE((*f)->Read(0, original.size(), original.data(), &got).ok());
-    if (got.data() != original.data()) original.assign(got);
+    if (got.data() != original.data())
+      original.assign(got);
   }
   int errors = 0, trials = 300;
   for (int trial = 0; trial < trials; ++trial) {

@@ -33,7 +33,8 @@ TempDir::~TempDir() {
 
 int64_t EnvInt(const char* name, int64_t dflt) {
   const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return dflt;
+  if (v == nullptr || *v == '\0')
+    return dflt;
   return std::strtoll(v, nullptr, 10);
 }
 
