@@ -737,16 +737,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o) {
   for (const auto& m : view->imm)
     add_mem(*m);
   view->version->AddIterators(table_cache_.get(), o.fill_cache, &sources);
-  bool version_has_tombstones = false;
-  for (int l = 0; l < view->version->num_levels() && !version_has_tombstones; ++l) {
-    for (const auto& f : view->version->files(l)) {
-      if (f->num_range_dels > 0) {
-        version_has_tombstones = true;
-        break;
-      }
-    }
-  }
-  if (version_has_tombstones) {
+  if (view->version->has_range_tombstones()) {
     auto ts = view->version->RangeTombstones(table_cache_.get());
     if (!ts.ok()) {
       sources.push_back({std::make_unique<EmptyIterator>(ts.status()), 0});

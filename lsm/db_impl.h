@@ -66,7 +66,6 @@ class WalWriter {
   bool HasUnwritten() const;
   bool HasUnsynced() const;
   uint64_t number() const { return number_; }
-  uint64_t bytes_written() const { return written_.load(std::memory_order_relaxed); }
   Status Close();
 
  private:

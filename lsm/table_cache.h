@@ -57,8 +57,6 @@ class TableCache {
   // later call retries (a transient I/O error does not poison the file).
   Result<const TableReader*> Get(const FileMetaData& file);
 
-  BlockCache* block_cache() const { return block_cache_.get(); }
-
  private:
   std::shared_ptr<FileSystem> fs_;
   std::string dir_;

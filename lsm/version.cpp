@@ -53,8 +53,9 @@ bool BySmallest(const std::shared_ptr<FileMetaData>& a, const std::shared_ptr<Fi
 // table only when the cursor reaches it.
 class LevelIterator final : public InternalIterator {
  public:
-  LevelIterator(TableCache* tables, FileList files, bool fill_cache)
-      : tables_(tables), files_(std::move(files)), fill_cache_(fill_cache) {}
+  // `files` belongs to a Version the caller keeps alive for the iterator's life.
+  LevelIterator(TableCache* tables, const FileList& files, bool fill_cache)
+      : tables_(tables), files_(files), fill_cache_(fill_cache) {}
 
   bool Valid() const override { return iter_ != nullptr && iter_->Valid(); }
   void SeekToFirst() override {
@@ -140,7 +141,7 @@ class LevelIterator final : public InternalIterator {
   }
 
   TableCache* tables_;
-  FileList files_;
+  const FileList& files_;
   bool fill_cache_;
   size_t index_ = 0;
   std::unique_ptr<TableIterator> iter_;  // concrete type: per-entry calls inline
@@ -384,6 +385,10 @@ std::shared_ptr<Version> VersionSet::Apply(const Version& base, const VersionEdi
   for (const auto& [level, f] : edit.added) {
     if (level >= 0 && level < v->num_levels())
       v->files_[static_cast<size_t>(level)].push_back(f);
+  }
+  for (const auto& level : v->files_) {
+    for (const auto& f : level)
+      v->has_range_tombstones_ |= f->num_range_dels > 0;
   }
   std::sort(v->files_[0].begin(), v->files_[0].end(), NewestFirst);
   for (size_t level = 1; level < v->files_.size(); ++level) {

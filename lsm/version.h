@@ -90,8 +90,11 @@ class Version {
     std::unique_ptr<InternalIterator> iter;
     SequenceNumber max_seq;
   };
+  // REQUIRES: this version outlives the iterators.
   void AddIterators(TableCache* tables, bool fill_cache, std::vector<SourceIterator>* out) const;
 
+  // Whether any file holds range tombstones (set when the version is built).
+  bool has_range_tombstones() const { return has_range_tombstones_; }
   // Every range tombstone of every file, fragmented; built once per version.
   Result<std::shared_ptr<const FragmentedTombstones>> RangeTombstones(TableCache* tables) const;
 
@@ -100,6 +103,7 @@ class Version {
 
   // For VersionSet.
   std::vector<FileList> files_;
+  bool has_range_tombstones_ = false;
 
  private:
   mutable std::mutex tombstones_mu_;

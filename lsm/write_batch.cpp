@@ -105,17 +105,6 @@ void WriteBatchInternal::SetSequence(WriteBatch* b, SequenceNumber seq) {
   EncodeFixed64(const_cast<char*>(b->rep().data()), seq);
 }
 
-Status WriteBatchInternal::Append(WriteBatch* dst, const WriteBatch& src) {
-  struct Appender : WriteBatch::Handler {
-    WriteBatch* dst;
-    void Put(std::string_view k, std::string_view v) override { dst->Put(k, v); }
-    void Delete(std::string_view k) override { dst->Delete(k); }
-    void DeleteRange(std::string_view b, std::string_view e) override { dst->DeleteRange(b, e); }
-  } a;
-  a.dst = dst;
-  return src.Iterate(&a);
-}
-
 Status WriteBatchInternal::InsertInto(const WriteBatch& b, SequenceNumber first_seq,
                                       MemTable* mem) {
   struct Inserter : WriteBatch::Handler {

@@ -10,8 +10,6 @@ namespace trine {
 struct WriteBatchInternal {
   static SequenceNumber Sequence(const WriteBatch& b);
   static void SetSequence(WriteBatch* b, SequenceNumber seq);
-  // Appends src's updates to dst.
-  static Status Append(WriteBatch* dst, const WriteBatch& src);
   // Adds each update to `mem`, numbering them from first_seq.
   static Status InsertInto(const WriteBatch& b, SequenceNumber first_seq, MemTable* mem);
 };
