@@ -2,9 +2,14 @@
 // "trine-store <format version>\n"; a store of a newer version is refused.
 #include "lsm/db_impl.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "common/coding.h"
 #include "lsm/db_iter.h"
@@ -20,6 +25,13 @@ namespace {
 constexpr uint32_t kStoreFormatVersion = 1;
 constexpr const char* kMarkerPrefix = "trine-store ";
 constexpr size_t kMaxGroupBytes = 1 << 20;
+
+// Background threads run at a lower CPU priority: on a small machine the
+// writer would otherwise be preempted for whole scheduler slices (5-15 ms)
+// whenever flush, compaction and log writing are busy at once.
+void LowerThreadPriority() {
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+}
 
 uint64_t NowMicros() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -63,6 +75,8 @@ uint64_t WalWriter::Append(std::string_view records) {
 }
 
 bool WalWriter::HasUnwritten() const {
+  if (has_previous_.load(std::memory_order_relaxed))
+    return true;  // the older log may still hold buffered records
   std::lock_guard<std::mutex> lock(buf_mu_);
   return !buf_.empty();
 }
@@ -78,6 +92,19 @@ Status WalWriter::Persist(bool sync) {
     return error_;
   if (!file_)
     return Status::IOError(name_ + ": log is closed");
+  // The older log's records go to disk before any of this one's, so after a
+  // crash a newer log never holds commits the older one lost.
+  if (previous_) {
+    Status s = previous_->Persist(sync);
+    if (!s.ok()) {
+      error_ = s;
+      return s;
+    }
+    if (sync) {
+      previous_.reset();  // synced for good: close it
+      has_previous_.store(false, std::memory_order_relaxed);
+    }
+  }
   std::string data;
   {
     std::lock_guard<std::mutex> lock(buf_mu_);
@@ -94,13 +121,6 @@ Status WalWriter::Persist(bool sync) {
     s = fs_->SyncDir(dir_);
     if (s.ok())
       fs_ = nullptr;
-  }
-  if (s.ok() && sync && previous_) {
-    s = previous_->Persist(true);
-    if (s.ok()) {
-      previous_.reset();  // closes it
-      has_previous_.store(false, std::memory_order_relaxed);
-    }
   }
   if (s.ok() && sync && synced_.load(std::memory_order_relaxed) < written_.load()) {
     s = file_->Sync();
@@ -233,8 +253,7 @@ Status DBImpl::WriteMarker() {
   return s;
 }
 
-Status DBImpl::OpenOrCreate(bool* created) {
-  *created = false;
+Status DBImpl::OpenOrCreate() {
   if (!fs_->FileExists(dir_)) {
     if (!options_.create_if_missing) {
       return Status::InvalidArgument(dir_ + ": store does not exist (create_if_missing is off)");
@@ -282,9 +301,7 @@ Status DBImpl::OpenOrCreate(bool* created) {
         TRINE_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
     }
     TRINE_RETURN_IF_ERROR(WriteMarker());
-    TRINE_RETURN_IF_ERROR(versions_->Create());
-    *created = true;
-    return Status::OK();
+    return versions_->Create();
   }
   if (!marker) {
     return Status::InvalidArgument(dir_ +
@@ -398,10 +415,7 @@ Status DBImpl::FlushMemTableAtOpen(const std::shared_ptr<MemTable>& mem, Version
 }
 
 Status DBImpl::Open() {
-  bool created = false;
-  Status s = OpenOrCreate(&created);
-  if (!s.ok())
-    return s;
+  TRINE_RETURN_IF_ERROR(OpenOrCreate());
 
   // Replay the logs the manifest does not cover yet.
   auto children = fs_->GetChildren(dir_);
@@ -439,12 +453,21 @@ Status DBImpl::Open() {
     last_sequence_ = last_seq;
     visible_seq_.store(last_seq, std::memory_order_release);
     InstallView();
-    DeleteObsoleteFiles();
+    DeleteObsoleteFiles(&lock);  // also the temp files of an interrupted run
+    opened_ = true;
   }
-  (void)created;
-  flush_thread_ = std::thread([this] { FlushThread(); });
-  compaction_thread_ = std::thread([this] { CompactionThread(); });
-  wal_thread_ = std::thread([this] { WalThread(); });
+  flush_thread_ = std::thread([this] {
+    LowerThreadPriority();
+    FlushThread();
+  });
+  compaction_thread_ = std::thread([this] {
+    LowerThreadPriority();
+    CompactionThread();
+  });
+  wal_thread_ = std::thread([this] {
+    LowerThreadPriority();
+    WalThread();
+  });
   return Status::OK();
 }
 
@@ -579,17 +602,20 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
 }
 
 Status DBImpl::SwitchMemTable() {
-  // Write out (no fsync: see WalWriter) the current log before any newer
-  // commit lands in the next one.
-  Status s = wal_->Persist(false);
-  if (!s.ok())
-    return s;
-  uint64_t number = versions_->NewFileNumber();
+  // No I/O on the old log here (the log thread may be in a long fsync of it):
+  // the new log writes and syncs its predecessor before itself. The new log
+  // is usually the spare the log thread created ahead.
+  std::unique_ptr<WritableFile> file = std::move(spare_log_);
+  uint64_t number = spare_log_number_;
+  if (!file) {
+    number = versions_->NewFileNumber();
+    auto created = fs_->NewWritableFile(LogFileName(dir_, number));
+    if (!created.ok())
+      return created.status();
+    file = std::move(*created);
+  }
   std::string path = LogFileName(dir_, number);
-  auto file = fs_->NewWritableFile(path);
-  if (!file.ok())
-    return file.status();
-  wal_ = std::make_shared<WalWriter>(std::move(*file), number, BaseName(path), wal_, fs_, dir_);
+  wal_ = std::make_shared<WalWriter>(std::move(file), number, BaseName(path), wal_, fs_, dir_);
   imm_.push_back(Frozen{mem_, mem_log_number_});
   mem_ = std::make_shared<MemTable>();
   mem_log_number_ = number;
@@ -833,7 +859,7 @@ Status DBImpl::FlushOne(std::unique_lock<std::mutex>& lock) {
   flushes_.fetch_add(1, std::memory_order_relaxed);
   flush_bytes_.fetch_add(out.bytes_written, std::memory_order_relaxed);
   level_stats_[0].bytes_written += out.bytes_written;
-  DeleteObsoleteFiles();
+  DeleteObsoleteFiles(&lock);
   return Status::OK();
 }
 
@@ -975,7 +1001,7 @@ void DBImpl::CompactionThread() {
     if (!s.ok())
       SetBackgroundError(s.WithContext("compaction"));
     plan = CompactionPlan();  // release the input files before looking for obsolete ones
-    DeleteObsoleteFiles();
+    DeleteObsoleteFiles(&lock);
     done_cv_.notify_all();
     bg_cv_.notify_all();
   }
@@ -1025,7 +1051,7 @@ Status DBImpl::CompactRange(std::string_view begin, std::string_view end) {
       SetBackgroundError(s.WithContext("compaction"));
     plan = CompactionPlan();
     v.reset();
-    DeleteObsoleteFiles();
+    DeleteObsoleteFiles(&lock);
   }
   manual_waiting_ = false;
   bg_cv_.notify_all();
@@ -1033,8 +1059,8 @@ Status DBImpl::CompactRange(std::string_view begin, std::string_view end) {
   return s;
 }
 
-void DBImpl::DeleteObsoleteFiles() {
-  // REQUIRES: mu_ held.
+void DBImpl::DeleteObsoleteFiles(std::unique_lock<std::mutex>* lock) {
+  // REQUIRES: mu_ held through *lock.
   if (!bg_error_.ok())
     return;  // the file set may be uncertain: keep everything
   std::set<uint64_t> live(pending_outputs_.begin(), pending_outputs_.end());
@@ -1053,6 +1079,7 @@ void DBImpl::DeleteObsoleteFiles() {
   auto children = fs_->GetChildren(dir_);
   if (!children.ok())
     return;
+  std::vector<std::string> obsolete;
   for (const auto& name : *children) {
     uint64_t number;
     bool remove = false;
@@ -1067,14 +1094,22 @@ void DBImpl::DeleteObsoleteFiles() {
         remove = number < versions_->manifest_number();
         break;
       case FileType::kTemp:
-        remove = !pending_outputs_.count(number);
+        // Only at open: later, a manifest switch may be writing one.
+        remove = !opened_;
         break;
       default:
         break;
     }
     if (remove)
-      (void)fs_->RemoveFile(dir_ + "/" + name);
+      obsolete.push_back(dir_ + "/" + name);
   }
+  // Unlinking a large file can take milliseconds: not while writers wait for
+  // the mutex. A file once obsolete never becomes live again (numbers are not
+  // reused), so dropping the lock here is safe.
+  lock->unlock();
+  for (const auto& path : obsolete)
+    (void)fs_->RemoveFile(path);
+  lock->lock();
 }
 
 // ------------------------------------------------------------- Background log
@@ -1102,6 +1137,17 @@ void DBImpl::WalThread() {
     lock.lock();
     if (!s.ok())
       SetBackgroundError(s.WithContext("writing the log"));
+    if (!spare_log_ && bg_error_.ok() && !shutting_down_) {
+      // An empty spare log is harmless after a crash: recovery replays nothing from it.
+      uint64_t number = versions_->NewFileNumber();
+      lock.unlock();
+      auto file = fs_->NewWritableFile(LogFileName(dir_, number));
+      lock.lock();
+      if (file.ok() && !spare_log_) {
+        spare_log_ = std::move(*file);
+        spare_log_number_ = number;
+      }
+    }
     // Files of versions that iterators held past a compaction go once the
     // iterators are gone.
     if (now - last_cleanup >= std::chrono::seconds(1)) {
@@ -1109,7 +1155,7 @@ void DBImpl::WalThread() {
       bool expired = std::any_of(versions_in_use_.begin(), versions_in_use_.end(),
                                  [](const auto& w) { return w.expired(); });
       if (expired)
-        DeleteObsoleteFiles();
+        DeleteObsoleteFiles(&lock);
     }
   }
 }

@@ -40,10 +40,11 @@ namespace trine {
 // failed write or sync every later Persist fails: a log with a hole must
 // never receive newer commits.
 //
-// When a memtable fills, the next log starts without waiting for an fsync of
-// the previous one (that would stall the writer): the new log holds on to
-// the old one, and its first fsync syncs the old log first. So a durable
-// commit is never on disk while an older commit is not. Thread-safe.
+// When a memtable fills, the next log starts without waiting for any I/O on
+// the previous one (that would stall the writer): the new log holds on to the
+// old one, and every Persist writes the old log's records first and, when
+// syncing, fsyncs it first. So a commit is never on disk while an older
+// commit is not. Thread-safe.
 class WalWriter {
  public:
   // `fs` and `dir` are set for a log whose directory entry is not yet
@@ -120,7 +121,7 @@ class DBImpl final : public DB {
     std::shared_ptr<const Version> version;
   };
 
-  Status OpenOrCreate(bool* created);
+  Status OpenOrCreate();
   Status CheckMarker(bool* exists);
   Status WriteMarker();
   Status RecoverLogs(std::vector<uint64_t> logs, MemTable* mem, SequenceNumber* last_seq);
@@ -143,7 +144,7 @@ class DBImpl final : public DB {
   bool PickCompaction(CompactionPlan* plan);
   Status RunPlan(std::unique_lock<std::mutex>& lock, const CompactionPlan& plan);
   CompactionSpec MakeSpec(const std::shared_ptr<const Version>& v, int output_level);
-  void DeleteObsoleteFiles();
+  void DeleteObsoleteFiles(std::unique_lock<std::mutex>* lock);
   std::vector<SequenceNumber> SnapshotList() const;
 
   const Options options_;
@@ -155,13 +156,17 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> lock_file_;
 
   mutable std::mutex mu_;
-  std::condition_variable bg_cv_;                              // work for background threads
-  std::condition_variable done_cv_;                            // a flush or compaction finished
-  std::unique_ptr<VersionSet> versions_;                       // guarded by mu_
-  std::shared_ptr<MemTable> mem_;                              // guarded by mu_
-  uint64_t mem_log_number_ = 0;                                // guarded by mu_
-  std::deque<Frozen> imm_;                                     // oldest first; guarded by mu_
-  std::shared_ptr<WalWriter> wal_;                             // guarded by mu_
+  std::condition_variable bg_cv_;         // work for background threads
+  std::condition_variable done_cv_;       // a flush or compaction finished
+  std::unique_ptr<VersionSet> versions_;  // guarded by mu_
+  std::shared_ptr<MemTable> mem_;         // guarded by mu_
+  uint64_t mem_log_number_ = 0;           // guarded by mu_
+  std::deque<Frozen> imm_;                // oldest first; guarded by mu_
+  std::shared_ptr<WalWriter> wal_;        // guarded by mu_
+  // The next log, created ahead by the log thread so a memtable switch does
+  // no file system call while writers wait.
+  std::unique_ptr<WritableFile> spare_log_;                    // guarded by mu_
+  uint64_t spare_log_number_ = 0;                              // guarded by mu_
   std::shared_ptr<const ReadView> view_;                       // guarded by mu_
   std::deque<Writer*> writers_;                                // guarded by mu_
   std::multiset<SequenceNumber> snapshots_;                    // guarded by mu_
@@ -169,6 +174,7 @@ class DBImpl final : public DB {
   std::vector<std::weak_ptr<const Version>> versions_in_use_;  // guarded by mu_
   Status bg_error_;                                            // guarded by mu_
   bool shutting_down_ = false;                                 // guarded by mu_
+  bool opened_ = false;                                        // Open() finished; guarded by mu_
   bool compaction_running_ = false;                            // guarded by mu_
   bool manual_waiting_ = false;                                // guarded by mu_
   SequenceNumber last_sequence_ = 0;                           // last assigned; guarded by mu_
