@@ -607,6 +607,13 @@ Status DBImpl::SwitchMemTable() {
   // is usually the spare the log thread created ahead.
   std::unique_ptr<WritableFile> file = std::move(spare_log_);
   uint64_t number = spare_log_number_;
+  if (file && number < mem_log_number_) {
+    // Numbered before a log this switch's predecessor created itself: logs
+    // must be numbered in commit order, so this one is useless.
+    (void)file->Close();
+    file.reset();
+    (void)fs_->RemoveFile(LogFileName(dir_, number));
+  }
   if (!file) {
     number = versions_->NewFileNumber();
     auto created = fs_->NewWritableFile(LogFileName(dir_, number));
@@ -1143,9 +1150,15 @@ void DBImpl::WalThread() {
       lock.unlock();
       auto file = fs_->NewWritableFile(LogFileName(dir_, number));
       lock.lock();
-      if (file.ok() && !spare_log_) {
+      if (file.ok() && !spare_log_ && number > mem_log_number_) {
         spare_log_ = std::move(*file);
         spare_log_number_ = number;
+      } else if (file.ok()) {
+        // A switch created its own log meanwhile, numbered after this one.
+        (void)(*file)->Close();
+        lock.unlock();
+        (void)fs_->RemoveFile(LogFileName(dir_, number));
+        lock.lock();
       }
     }
     // Files of versions that iterators held past a compaction go once the
