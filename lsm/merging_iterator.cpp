@@ -14,9 +14,11 @@ Status MergingIterator::status() const {
   return Status::OK();
 }
 
-// A source that stopped on an error ends the merge: without it the order and
-// content of what follows cannot be trusted. status() then reports it.
-void MergingIterator::FindSmallest() {
+// Makes the smallest (direction > 0) or largest (direction < 0) entry among
+// the sources current. A source that stopped on an error ends the merge:
+// without it the order and content of what follows cannot be trusted.
+// status() then reports it.
+void MergingIterator::FindExtreme(int direction) {
   if (sources_.size() == 1) {
     SetCurrent(sources_[0].iter->Valid() ? sources_[0].iter.get() : nullptr);
     return;
@@ -32,26 +34,7 @@ void MergingIterator::FindSmallest() {
       continue;
     }
     if (best == nullptr ||
-        CompareInternal(it->user_key(), it->tag(), best->user_key(), best->tag()) < 0) {
-      best = it;
-    }
-  }
-  SetCurrent(best);
-}
-
-void MergingIterator::FindLargest() {
-  InternalIterator* best = nullptr;
-  for (auto& s : sources_) {
-    InternalIterator* it = s.iter.get();
-    if (!it->Valid()) {
-      if (!it->status().ok()) {
-        SetCurrent(nullptr);
-        return;
-      }
-      continue;
-    }
-    if (best == nullptr ||
-        CompareInternal(it->user_key(), it->tag(), best->user_key(), best->tag()) > 0) {
+        direction * CompareInternal(it->user_key(), it->tag(), best->user_key(), best->tag()) < 0) {
       best = it;
     }
   }

@@ -38,8 +38,9 @@ class MergingIterator final : public InternalIterator {
   void SkipOlder(std::string_view end, SequenceNumber seq);
 
  private:
-  void FindSmallest();
-  void FindLargest();
+  void FindExtreme(int direction);
+  void FindSmallest() { FindExtreme(1); }
+  void FindLargest() { FindExtreme(-1); }
   void SetCurrent(InternalIterator* it) {
     current_ = it;
     if (it != nullptr) {
