@@ -437,7 +437,7 @@ Status VersionSet::SetCurrentFile(uint64_t manifest_number) {
   return s;
 }
 
-Status VersionSet::Create() {
+Status VersionSet::StartManifest() {
   manifest_number_ = NewFileNumber();
   FileSystem* fs = options_.file_system.get();
   TRINE_ASSIGN_OR_RETURN(manifest_, fs->NewWritableFile(ManifestFileName(dir_, manifest_number_)));
@@ -448,6 +448,10 @@ Status VersionSet::Create() {
   if (s.ok())
     s = SetCurrentFile(manifest_number_);
   return s;
+}
+
+Status VersionSet::Create() {
+  return StartManifest();
 }
 
 Status VersionSet::Recover() {
@@ -511,15 +515,7 @@ Status VersionSet::Recover() {
       MarkFileNumberUsed(f->number);
   }
   // Continue in a fresh manifest: never append after a possibly torn tail.
-  manifest_number_ = NewFileNumber();
-  TRINE_ASSIGN_OR_RETURN(manifest_, fs->NewWritableFile(ManifestFileName(dir_, manifest_number_)));
-  Status s = WriteSnapshot(manifest_.get(), *current_, log_number_, next_file_, last_sequence_,
-                           &manifest_size_);
-  if (s.ok())
-    s = manifest_->Sync();
-  if (s.ok())
-    s = SetCurrentFile(manifest_number_);
-  return s;
+  return StartManifest();
 }
 
 Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {

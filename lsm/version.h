@@ -152,6 +152,8 @@ class VersionSet {
   Status WriteSnapshot(WritableFile* file, const Version& v, uint64_t log_number,
                        uint64_t next_file, SequenceNumber last_sequence, uint64_t* size);
   Status SetCurrentFile(uint64_t manifest_number);
+  // Writes a new manifest holding the current version and points CURRENT at it.
+  Status StartManifest();
   std::shared_ptr<Version> Apply(const Version& base, const VersionEdit& edit) const;
 
   Options options_;
