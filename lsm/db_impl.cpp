@@ -446,8 +446,7 @@ Status DBImpl::Open() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     TRINE_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &lock));
-    wal_ =
-        std::make_shared<WalWriter>(std::move(log_file), log_number, BaseName(log_path), nullptr);
+    wal_ = std::make_shared<WalWriter>(std::move(log_file), BaseName(log_path), nullptr);
     mem_ = std::make_shared<MemTable>();
     mem_log_number_ = log_number;
     last_sequence_ = last_seq;
@@ -622,7 +621,7 @@ Status DBImpl::SwitchMemTable() {
     file = std::move(*created);
   }
   std::string path = LogFileName(dir_, number);
-  wal_ = std::make_shared<WalWriter>(std::move(file), number, BaseName(path), wal_, fs_, dir_);
+  wal_ = std::make_shared<WalWriter>(std::move(file), BaseName(path), wal_, fs_, dir_);
   imm_.push_back(Frozen{mem_, mem_log_number_});
   mem_ = std::make_shared<MemTable>();
   mem_log_number_ = number;

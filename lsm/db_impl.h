@@ -49,14 +49,13 @@ class WalWriter {
  public:
   // `fs` and `dir` are set for a log whose directory entry is not yet
   // durable: its first fsync syncs the directory too.
-  WalWriter(std::unique_ptr<WritableFile> file, uint64_t number, std::string name,
+  WalWriter(std::unique_ptr<WritableFile> file, std::string name,
             std::shared_ptr<WalWriter> previous, FileSystem* fs = nullptr, std::string dir = {})
       : file_(std::move(file)),
         fs_(fs),
         dir_(std::move(dir)),
         previous_(std::move(previous)),
         has_previous_(previous_ != nullptr),
-        number_(number),
         name_(std::move(name)) {}
   ~WalWriter();
 
@@ -66,7 +65,6 @@ class WalWriter {
   Status Persist(bool sync);
   bool HasUnwritten() const;
   bool HasUnsynced() const;
-  uint64_t number() const { return number_; }
   Status Close();
 
  private:
@@ -82,7 +80,6 @@ class WalWriter {
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> synced_{0};
   Status error_;  // guarded by io_mu_
-  const uint64_t number_;
   const std::string name_;
 };
 

@@ -60,7 +60,6 @@ class TableReader {
   const FragmentedTombstones& fragmented_tombstones() const { return fragments_; }
   const TableProperties& properties() const { return props_; }
   const std::string& file_name() const { return file_name_; }
-  uint64_t file_size() const { return file_->Size(); }
 
   // Data blocks, numbered in key order.
   size_t num_blocks() const { return index_.size(); }
