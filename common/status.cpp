@@ -25,6 +25,8 @@ const char* CodeName(Status::Code code) {
       return "Read-only";
     case Status::Code::kAborted:
       return "Aborted";
+    case Status::Code::kConflict:
+      return "Conflict";
   }
   return "Unknown";
 }

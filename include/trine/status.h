@@ -31,6 +31,7 @@ class [[nodiscard]] Status {
     kBusy,      // e.g. the store is locked by another process
     kReadOnly,  // the store refused a write after an earlier write error
     kAborted,
+    kConflict,  // a transaction lost an optimistic-concurrency race; retry it
   };
 
   Status() = default;
@@ -46,6 +47,7 @@ class [[nodiscard]] Status {
   static Status Busy(std::string_view msg) { return Status(Code::kBusy, msg); }
   static Status ReadOnly(std::string_view msg) { return Status(Code::kReadOnly, msg); }
   static Status Aborted(std::string_view msg) { return Status(Code::kAborted, msg); }
+  static Status Conflict(std::string_view msg) { return Status(Code::kConflict, msg); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -56,6 +58,7 @@ class [[nodiscard]] Status {
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsReadOnly() const { return code_ == Code::kReadOnly; }
   bool IsAborted() const { return code_ == Code::kAborted; }
+  bool IsConflict() const { return code_ == Code::kConflict; }
 
   Code code() const { return code_; }
   const std::string& message() const { return msg_; }

@@ -1,0 +1,86 @@
+// The triple store behind trine/database.h: catalog, entity writes with index
+// maintenance, and optimistic transactions.
+//
+// Concurrency. Transactions read at a storage snapshot and buffer raw key
+// writes. Every commit (and every schema change) runs under commit_mu_: it
+// validates the transaction's read set (point keys and key ranges) against
+// the write sets of the commits recorded since the transaction's snapshot,
+// writes one atomic batch, records its write set, and calls the commit
+// listeners in commit order. Index entries are computed inside the
+// transaction from the old values it read, so a concurrent change of such a
+// value is a conflict, never a stale index entry.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "trine/database.h"
+#include "trine/db.h"
+#include "triples/catalog.h"
+
+namespace trine::triples {
+
+class TxnImpl;
+
+class DatabaseImpl final : public Database {
+ public:
+  explicit DatabaseImpl(std::unique_ptr<DB> db);
+  ~DatabaseImpl() override;
+
+  Status Init();  // reads or creates the meta keys and the catalog
+
+  std::unique_ptr<Transaction> Begin(const TransactionOptions& options) override;
+  Status Run(const std::function<Status(Transaction&)>& fn, const TransactionOptions& options,
+             int max_attempts) override;
+  std::vector<TypeInfo> Schema() const override;
+  std::optional<TypeInfo> FindType(std::string_view name) const override;
+  Result<SchemaReport> UpdateSchema(const std::vector<TypeInfo>& types,
+                                    const SchemaUpdateOptions& options) override;
+  void AddCommitListener(CommitListener* listener) override;
+  void RemoveCommitListener(CommitListener* listener) override;
+  DB* storage() override { return db_.get(); }
+
+ private:
+  friend class TxnImpl;
+
+  struct CommitRecord {
+    uint64_t sequence;
+    std::vector<std::string> keys;  // sorted
+  };
+
+  std::shared_ptr<const Catalog> catalog() const;
+  // Takes a snapshot and registers it as active (for trimming recent_).
+  const Snapshot* AcquireSnapshot();
+  void ReleaseTxnSnapshot(const Snapshot* snapshot);
+  uint64_t AllocateId() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+  // Adds an undeclared field to a lax type (its own small commit).
+  Status CreateDynamicField(uint64_t type, const std::string& name);
+  Status CommitTxn(TxnImpl* txn);
+  uint64_t LastSequence();
+  void TrimRecentLocked();
+  void Notify(const ChangeSet& changes);
+  Result<SchemaReport> UpdateSchemaLocked(const std::vector<TypeInfo>& types,
+                                          const SchemaUpdateOptions& options);
+  std::string DescribeKey(std::string_view key) const;
+
+  std::unique_ptr<DB> db_;
+  std::atomic<uint64_t> next_id_{1};
+
+  mutable std::mutex catalog_mu_;  // guards catalog_ (the pointer)
+  std::shared_ptr<const Catalog> catalog_;
+
+  std::mutex commit_mu_;  // serializes commits and schema changes
+  std::deque<CommitRecord> recent_;
+  std::vector<CommitListener*> listeners_;
+
+  std::mutex active_mu_;            // guards active_
+  std::multiset<uint64_t> active_;  // snapshot sequences of open transactions
+};
+
+}  // namespace trine::triples

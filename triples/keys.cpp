@@ -1,0 +1,101 @@
+#include "triples/keys.h"
+
+#include "common/coding.h"
+#include "triples/value_codec.h"
+
+namespace trine::triples {
+
+namespace {
+void PutSpace(std::string* dst, Keyspace space) {
+  dst->push_back(static_cast<char>(space));
+}
+}  // namespace
+
+std::string MetaKey(std::string_view name) {
+  std::string k;
+  PutSpace(&k, Keyspace::kMeta);
+  k.append(name);
+  return k;
+}
+
+std::string TripleKey(Keyspace space, uint64_t type, uint64_t field, uint64_t subject) {
+  std::string k;
+  k.reserve(1 + 3 * kMaxOrderedVarintLength);
+  PutSpace(&k, space);
+  PutOrderedVarint(&k, type);
+  PutOrderedVarint(&k, field);
+  PutOrderedVarint(&k, subject);
+  return k;
+}
+
+std::string AttrPrefix(Keyspace space, uint64_t type, uint64_t field) {
+  std::string k;
+  PutSpace(&k, space);
+  PutOrderedVarint(&k, type);
+  PutOrderedVarint(&k, field);
+  return k;
+}
+
+std::string PresenceKey(uint64_t type, uint64_t subject) {
+  std::string k = PresencePrefix(type);
+  PutOrderedVarint(&k, subject);
+  return k;
+}
+
+std::string PresencePrefix(uint64_t type) {
+  std::string k;
+  PutSpace(&k, Keyspace::kPresence);
+  PutOrderedVarint(&k, type);
+  return k;
+}
+
+std::string IndexValuePrefix(uint64_t type, uint64_t field, const Value& v) {
+  std::string k = AttrPrefix(Keyspace::kIndex, type, field);
+  EncodeOrderedValue(v, &k);
+  return k;
+}
+
+std::string IndexKey(uint64_t type, uint64_t field, const Value& v, uint64_t subject) {
+  std::string k = IndexValuePrefix(type, field, v);
+  PutOrderedVarint(&k, subject);
+  return k;
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty()) {
+    auto last = static_cast<unsigned char>(s.back());
+    if (last != 0xff) {
+      s.back() = static_cast<char>(last + 1);
+      return s;
+    }
+    s.pop_back();
+  }
+  return s;
+}
+
+bool ParseTripleKey(std::string_view key, uint64_t* type, uint64_t* field, uint64_t* subject) {
+  if (key.empty())
+    return false;
+  key.remove_prefix(1);
+  return GetOrderedVarint(&key, type) && GetOrderedVarint(&key, field) &&
+         GetOrderedVarint(&key, subject) && key.empty();
+}
+
+bool ParsePresenceKey(std::string_view key, uint64_t* type, uint64_t* subject) {
+  if (key.empty() || key[0] != static_cast<char>(Keyspace::kPresence))
+    return false;
+  key.remove_prefix(1);
+  return GetOrderedVarint(&key, type) && GetOrderedVarint(&key, subject) && key.empty();
+}
+
+bool ParseIndexKey(std::string_view key, size_t prefix_len, Value* v, uint64_t* subject) {
+  if (key.size() < prefix_len)
+    return false;
+  key.remove_prefix(prefix_len);
+  if (!DecodeOrderedValue(&key, v).ok())
+    return false;
+  return GetOrderedVarint(&key, subject) && key.empty();
+}
+
+}  // namespace trine::triples

@@ -1,0 +1,535 @@
+#include "triples/transaction.h"
+
+#include <algorithm>
+#include <set>
+
+#include "common/coding.h"
+#include "trine/iterator.h"
+#include "triples/convert.h"
+#include "triples/database_impl.h"
+#include "triples/keys.h"
+#include "triples/value_codec.h"
+
+namespace trine::triples {
+
+namespace {
+
+std::string FieldLabel(const TypeInfo& type, const FieldInfo& field) {
+  return type.name + "." + (field.name.empty() ? "#" + std::to_string(field.number) : field.name);
+}
+
+}  // namespace
+
+TxnImpl::TxnImpl(DatabaseImpl* db, const TransactionOptions& options) : db_(db), options_(options) {
+  snapshot_ = db_->AcquireSnapshot();
+  snapshot_seq_ = snapshot_->sequence();
+  catalog_ = db_->catalog();
+  schema_version_ = catalog_->schema_version;
+}
+
+TxnImpl::~TxnImpl() {
+  Rollback();
+}
+
+void TxnImpl::Rollback() {
+  if (snapshot_ != nullptr) {
+    db_->ReleaseTxnSnapshot(snapshot_);
+    snapshot_ = nullptr;
+  }
+  finished_ = true;
+  writes_.clear();
+  changes_.clear();
+}
+
+Status TxnImpl::CheckOpen() const {
+  if (finished_)
+    return Status::InvalidArgument("transaction already committed or rolled back");
+  return Status::OK();
+}
+
+// ------------------------------------------------------------- raw layer --
+
+Status TxnImpl::GetRaw(const std::string& key, std::string* value, bool* found) {
+  auto w = writes_.find(key);
+  if (w != writes_.end()) {
+    *found = w->second.has_value();
+    if (*found)
+      *value = *w->second;
+    return Status::OK();
+  }
+  read_keys_.insert(key);
+  ReadOptions ro;
+  ro.snapshot = snapshot_;
+  Status s = db_->db_->Get(ro, key, value);
+  if (s.IsNotFound()) {
+    *found = false;
+    return Status::OK();
+  }
+  TRINE_RETURN_IF_ERROR(s);
+  *found = true;
+  return Status::OK();
+}
+
+Status TxnImpl::ScanRaw(const std::string& begin, const std::string& end, bool reverse,
+                        const ScanFn& fn) {
+  ReadOptions ro;
+  ro.snapshot = snapshot_;
+  ro.lower_bound = begin;
+  ro.upper_bound = end;
+  std::unique_ptr<Iterator> it = db_->db_->NewIterator(ro);
+  auto in_range = [&](const std::string& k) { return k >= begin && (end.empty() || k < end); };
+  if (!reverse) {
+    it->Seek(begin);
+    auto w = writes_.lower_bound(begin);
+    while (true) {
+      bool db_ok = it->Valid();
+      bool w_ok = w != writes_.end() && in_range(w->first);
+      if (!db_ok && !w_ok)
+        break;
+      std::string_view key, value;
+      bool deleted = false;
+      int c = !db_ok ? 1 : !w_ok ? -1 : it->key().compare(w->first);
+      if (c < 0) {
+        key = it->key();
+        value = it->value();
+      } else {
+        key = w->first;
+        deleted = !w->second.has_value();
+        if (!deleted)
+          value = *w->second;
+      }
+      if (!deleted && !fn(key, value)) {
+        // Only what was read up to here counts as read: a later insert
+        // beyond it cannot change this transaction's result.
+        std::string stop(key);
+        stop.push_back('\0');
+        read_ranges_.emplace_back(begin, std::move(stop));
+        return it->status();
+      }
+      if (c <= 0)
+        it->Next();
+      if (c >= 0)
+        ++w;
+    }
+  } else {
+    it->SeekToLast();
+    auto w = end.empty() ? writes_.end() : writes_.lower_bound(end);
+    bool w_ok = false;
+    auto step_w = [&] {
+      if (w == writes_.begin()) {
+        w_ok = false;
+        return;
+      }
+      --w;
+      w_ok = in_range(w->first);
+    };
+    step_w();
+    while (true) {
+      bool db_ok = it->Valid();
+      if (!db_ok && !w_ok)
+        break;
+      std::string_view key, value;
+      bool deleted = false;
+      int c = !db_ok ? -1 : !w_ok ? 1 : it->key().compare(w->first);
+      if (c > 0) {
+        key = it->key();
+        value = it->value();
+      } else {
+        key = w->first;
+        deleted = !w->second.has_value();
+        if (!deleted)
+          value = *w->second;
+      }
+      if (!deleted && !fn(key, value)) {
+        read_ranges_.emplace_back(std::string(key), end);
+        return it->status();
+      }
+      if (c >= 0)
+        it->Prev();
+      if (c <= 0)
+        step_w();
+    }
+  }
+  read_ranges_.emplace_back(begin, end);
+  return it->status();
+}
+
+void TxnImpl::PutRaw(std::string key, std::string value) {
+  writes_[std::move(key)] = std::move(value);
+}
+
+void TxnImpl::DeleteRaw(std::string key) {
+  writes_[std::move(key)] = std::nullopt;
+}
+
+// ---------------------------------------------------------------- schema --
+
+Result<const TypeInfo*> TxnImpl::ResolveType(std::string_view name) const {
+  const TypeInfo* t = catalog_->Find(name);
+  if (t == nullptr)
+    return Status::NotFound("unknown type '" + std::string(name) + "'");
+  return t;
+}
+
+Result<const FieldInfo*> TxnImpl::ResolveField(const TypeInfo*& type, std::string_view name,
+                                               bool create) {
+  const FieldInfo* f = nullptr;
+  if (!name.empty() && name[0] == '#') {
+    uint64_t number = 0;
+    bool ok = name.size() > 1 && name.size() < 12;
+    for (char ch : name.substr(1)) {
+      ok = ok && ch >= '0' && ch <= '9';
+      number = number * 10 + static_cast<uint64_t>(ch - '0');
+    }
+    if (!ok)
+      return Status::InvalidArgument("bad field number '" + std::string(name) + "'");
+    f = type->FindNumber(number);
+    if (f == nullptr)
+      return Status::NotFound("type " + type->name + " has no field " + std::string(name));
+  } else {
+    f = type->FindField(name);
+  }
+  if (f != nullptr) {
+    if (create && type->strict && f->state != FieldInfo::State::kActive)
+      return Status::InvalidArgument(
+          "cannot write " + FieldLabel(*type, *f) + ": the field is " +
+          (f->state == FieldInfo::State::kRetired ? "retired" : "undeclared") + " and " +
+          type->name + " is STRICT");
+    return f;
+  }
+  if (type->strict)
+    return Status::InvalidArgument("unknown attribute '" + std::string(name) + "' of STRICT type " +
+                                   type->name);
+  if (!create)
+    return static_cast<const FieldInfo*>(nullptr);
+  if (name.empty())
+    return Status::InvalidArgument("empty attribute name");
+  uint64_t type_id = type->id;
+  TRINE_RETURN_IF_ERROR(db_->CreateDynamicField(type_id, std::string(name)));
+  // The new catalog differs only by the added field, so this transaction's
+  // reads stay valid; keep the old one alive for pointers already handed out.
+  retained_.push_back(catalog_);
+  catalog_ = db_->catalog();
+  if (catalog_->schema_version != schema_version_)
+    return Status::Conflict("the schema changed while the transaction ran");
+  type = catalog_->FindId(type_id);
+  if (type == nullptr)
+    return Status::Conflict("type dropped while the transaction ran");
+  f = type->FindField(name);
+  if (f == nullptr)
+    return Status::Corruption("dynamic field was not created");
+  return f;
+}
+
+// ----------------------------------------------------------------- values --
+
+Result<bool> TxnImpl::Exists(uint64_t type, uint64_t id) {
+  std::string value;
+  bool found = false;
+  TRINE_RETURN_IF_ERROR(GetRaw(PresenceKey(type, id), &value, &found));
+  return found;
+}
+
+Result<Value> TxnImpl::ReadValue(uint64_t type, uint64_t field, uint64_t id) {
+  std::string raw;
+  bool found = false;
+  TRINE_RETURN_IF_ERROR(GetRaw(TripleKey(Keyspace::kData, type, field, id), &raw, &found));
+  Value v;
+  if (found) {
+    Status s = DecodeStoredValue(raw, &v);
+    if (!s.ok())
+      return Status::Corruption("value of type " + std::to_string(type) + " field " +
+                                std::to_string(field) + " subject " + std::to_string(id) + ": " +
+                                s.message());
+  }
+  return v;
+}
+
+Result<Value> TxnImpl::Coerce(const TypeInfo& type, const FieldInfo& field, const Value& v) const {
+  if (v.type() == ValueType::kString && !IsValidUtf8(v.as_string()))
+    return Status::InvalidArgument(FieldLabel(type, field) + ": string is not valid UTF-8");
+  if (v.type() == ValueType::kDecimal &&
+      (v.as_decimal().scale < 0 || v.as_decimal().scale > Decimal::kMaxScale))
+    return Status::InvalidArgument(FieldLabel(type, field) + ": decimal scale out of range");
+  if (std::optional<Value> c = ConvertLossless(v, field))
+    return *c;
+  if (type.strict)
+    return Status::InvalidArgument(FieldLabel(type, field) + ": expected " + field.TypeName() +
+                                   ", got " + std::string(ValueTypeName(v.type())) + " " +
+                                   v.ToString());
+  // Lax: like SQLite's flexible typing, a value that does not convert is kept
+  // as given (values carry their type; indexes order it by type first).
+  return v;
+}
+
+void TxnImpl::RecordChange(uint64_t type, uint64_t field, uint64_t id, const Value& old_v,
+                           const Value& new_v) {
+  auto [it, inserted] = changes_.try_emplace({type, id, field}, old_v, new_v);
+  if (!inserted)
+    it->second.second = new_v;
+}
+
+Status TxnImpl::WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_t id,
+                           const Value& v, const Value* old) {
+  Value old_v;
+  if (old != nullptr) {
+    old_v = *old;
+  } else {
+    TRINE_ASSIGN_OR_RETURN(old_v, ReadValue(type.id, field.number, id));
+  }
+  // Same value, same type: nothing to write (1.5 and 1.50 differ in scale
+  // only, and are rewritten so the stored scale is the field's).
+  if (old_v == v && old_v.type() == v.type() &&
+      (v.type() != ValueType::kDecimal || old_v.as_decimal().scale == v.as_decimal().scale))
+    return Status::OK();
+  if (field.indexed && !v.is_null()) {
+    std::string prefix = IndexValuePrefix(type.id, field.number, v);
+    if (field.unique) {
+      uint64_t holder = 0;
+      size_t prefix_len = prefix.size();
+      TRINE_RETURN_IF_ERROR(ScanRaw(prefix, PrefixSuccessor(prefix), false,
+                                    [&](std::string_view key, std::string_view) {
+                                      std::string_view rest = key.substr(prefix_len);
+                                      uint64_t s = 0;
+                                      if (GetOrderedVarint(&rest, &s) && s != id) {
+                                        holder = s;
+                                        return false;
+                                      }
+                                      return true;
+                                    }));
+      if (holder != 0)
+        return Status::InvalidArgument("unique constraint: " + FieldLabel(type, field) + " = " +
+                                       v.ToString() + " is already used by " + type.name + "[" +
+                                       std::to_string(holder) + "]");
+    }
+  }
+  std::string key = TripleKey(Keyspace::kData, type.id, field.number, id);
+  if (v.is_null()) {
+    DeleteRaw(std::move(key));
+  } else {
+    std::string encoded;
+    EncodeStoredValue(v, &encoded);
+    PutRaw(std::move(key), std::move(encoded));
+  }
+  if (field.indexed) {
+    if (!old_v.is_null())
+      DeleteRaw(IndexKey(type.id, field.number, old_v, id));
+    if (!v.is_null())
+      PutRaw(IndexKey(type.id, field.number, v, id), "");
+  }
+  RecordChange(type.id, field.number, id, old_v, v);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------- entities --
+
+Result<uint64_t> TxnImpl::Insert(std::string_view type_name, const Fields& fields) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  // Resolve every name first: a dynamic field may replace the catalog.
+  std::vector<std::pair<uint64_t, Value>> given;
+  for (const auto& [name, value] : fields) {
+    TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, name, !value.is_null()));
+    if (f == nullptr)
+      continue;
+    for (const auto& g : given)
+      if (g.first == f->number)
+        return Status::InvalidArgument(FieldLabel(*type, *f) + " is given twice");
+    given.emplace_back(f->number, value);
+  }
+  std::map<uint64_t, Value> values;
+  for (auto& [number, value] : given) {
+    const FieldInfo* f = type->FindNumber(number);
+    TRINE_ASSIGN_OR_RETURN(Value v, Coerce(*type, *f, value));
+    values[number] = std::move(v);
+  }
+  for (const FieldInfo& f : type->fields) {
+    if (f.state != FieldInfo::State::kActive)
+      continue;
+    auto it = values.find(f.number);
+    if ((it == values.end() || it->second.is_null()) && f.default_value) {
+      TRINE_ASSIGN_OR_RETURN(values[f.number], Coerce(*type, f, *f.default_value));
+      it = values.find(f.number);
+    }
+    if (f.required && (it == values.end() || it->second.is_null()))
+      return Status::InvalidArgument(FieldLabel(*type, f) + " is REQUIRED");
+  }
+  uint64_t id = db_->AllocateId();
+  allocated_ids_ = true;
+  PutRaw(PresenceKey(type->id, id), "");
+  RecordChange(type->id, 0, id, Value(), Value::Bool(true));
+  Value none;
+  for (auto& [number, value] : values) {
+    if (value.is_null())
+      continue;
+    TRINE_RETURN_IF_ERROR(WriteValue(*type, *type->FindNumber(number), id, value, &none));
+  }
+  return id;
+}
+
+Status TxnImpl::Update(std::string_view type_name, uint64_t id, const Fields& fields) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  std::vector<std::pair<uint64_t, Value>> given;
+  for (const auto& [name, value] : fields) {
+    TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, name, !value.is_null()));
+    if (f == nullptr)
+      continue;  // retracting an attribute that never existed
+    given.emplace_back(f->number, value);
+  }
+  TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
+  if (!exists)
+    return Status::NotFound(type->name + "[" + std::to_string(id) + "] does not exist");
+  for (auto& [number, value] : given) {
+    const FieldInfo& f = *type->FindNumber(number);
+    if (value.is_null() && f.required && f.state == FieldInfo::State::kActive)
+      return Status::InvalidArgument(FieldLabel(*type, f) + " is REQUIRED");
+    TRINE_ASSIGN_OR_RETURN(Value v, Coerce(*type, f, value));
+    TRINE_RETURN_IF_ERROR(WriteValue(*type, f, id, v, nullptr));
+  }
+  return Status::OK();
+}
+
+Status TxnImpl::Delete(std::string_view type_name, uint64_t id) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
+  if (!exists)
+    return Status::NotFound(type->name + "[" + std::to_string(id) + "] does not exist");
+  for (const FieldInfo& f : type->fields) {
+    TRINE_ASSIGN_OR_RETURN(Value old_v, ReadValue(type->id, f.number, id));
+    if (!old_v.is_null())
+      TRINE_RETURN_IF_ERROR(WriteValue(*type, f, id, Value(), &old_v));
+  }
+  DeleteRaw(PresenceKey(type->id, id));
+  RecordChange(type->id, 0, id, Value::Bool(true), Value());
+  return Status::OK();
+}
+
+Result<std::optional<Entity>> TxnImpl::Get(std::string_view type_name, uint64_t id) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
+  if (!exists)
+    return std::optional<Entity>();
+  Entity e;
+  e.id = id;
+  e.type = type->name;
+  for (const FieldInfo& f : type->fields) {
+    TRINE_ASSIGN_OR_RETURN(Value v, ReadValue(type->id, f.number, id));
+    if (!v.is_null())
+      e.fields.emplace_back(f.name.empty() ? "#" + std::to_string(f.number) : f.name, std::move(v));
+  }
+  return std::optional<Entity>(std::move(e));
+}
+
+Result<Value> TxnImpl::GetField(std::string_view type_name, uint64_t id, std::string_view name) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, name, false));
+  TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
+  if (!exists)
+    return Status::NotFound(type->name + "[" + std::to_string(id) + "] does not exist");
+  if (f == nullptr)
+    return Value();
+  return ReadValue(type->id, f->number, id);
+}
+
+Status TxnImpl::Scan(std::string_view type_name, const std::function<bool(uint64_t)>& fn) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  std::string prefix = PresencePrefix(type->id);
+  Status bad;
+  TRINE_RETURN_IF_ERROR(
+      ScanRaw(prefix, PrefixSuccessor(prefix), false, [&](std::string_view key, std::string_view) {
+        uint64_t t, s;
+        if (!ParsePresenceKey(key, &t, &s)) {
+          bad = Status::Corruption("malformed presence key");
+          return false;
+        }
+        return fn(s);
+      }));
+  return bad;
+}
+
+Status TxnImpl::IndexScan(std::string_view type_name, std::string_view field_name,
+                          const IndexRange& range,
+                          const std::function<bool(const Value&, uint64_t)>& fn) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, field_name, false));
+  if (f == nullptr)
+    return Status::NotFound("type " + type->name + " has no field '" + std::string(field_name) +
+                            "'");
+  if (!f->indexed)
+    return Status::InvalidArgument(FieldLabel(*type, *f) + " has no index");
+  std::string prefix = AttrPrefix(Keyspace::kIndex, type->id, f->number);
+  auto bound_key = [&](const IndexBound& b) {
+    std::optional<Value> c = ConvertLossless(b.value, *f);
+    return IndexValuePrefix(type->id, f->number, c ? *c : b.value);
+  };
+  std::string begin = prefix, end = PrefixSuccessor(prefix);
+  if (range.lower) {
+    std::string k = bound_key(*range.lower);
+    begin = range.lower->inclusive ? k : PrefixSuccessor(k);
+  }
+  if (range.upper) {
+    std::string k = bound_key(*range.upper);
+    end = range.upper->inclusive ? PrefixSuccessor(k) : k;
+  }
+  if (begin >= end)
+    return Status::OK();
+  uint64_t left = range.limit;
+  if (left == 0)
+    return Status::OK();
+  Status bad;
+  TRINE_RETURN_IF_ERROR(
+      ScanRaw(begin, end, range.descending, [&](std::string_view key, std::string_view) {
+        Value v;
+        uint64_t s;
+        if (!ParseIndexKey(key, prefix.size(), &v, &s)) {
+          bad = Status::Corruption("malformed index key");
+          return false;
+        }
+        if (f->type == FieldType::kDecimal)
+          if (std::optional<Value> c = ConvertLossless(v, *f))
+            v = *c;
+        return fn(v, s) && --left > 0;
+      }));
+  return bad;
+}
+
+Status TxnImpl::Referrers(std::string_view type_name, std::string_view field_name, uint64_t target,
+                          const std::function<bool(uint64_t)>& fn) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, field_name, false));
+  if (f == nullptr)
+    return Status::NotFound("type " + type->name + " has no field '" + std::string(field_name) +
+                            "'");
+  if (f->type != FieldType::kRef || !f->indexed)
+    return Status::InvalidArgument(FieldLabel(*type, *f) + " is not a reference");
+  std::string prefix = IndexValuePrefix(type->id, f->number, Value::Ref(target));
+  size_t n = prefix.size();
+  Status bad;
+  TRINE_RETURN_IF_ERROR(
+      ScanRaw(prefix, PrefixSuccessor(prefix), false, [&](std::string_view key, std::string_view) {
+        std::string_view rest = key.substr(n);
+        uint64_t s;
+        if (!GetOrderedVarint(&rest, &s) || !rest.empty()) {
+          bad = Status::Corruption("malformed index key");
+          return false;
+        }
+        return fn(s);
+      }));
+  return bad;
+}
+
+Status TxnImpl::Commit() {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  Status s = writes_.empty() ? Status::OK() : db_->CommitTxn(this);
+  Rollback();  // releases the snapshot and buffers
+  return s;
+}
+
+}  // namespace trine::triples

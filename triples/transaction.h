@@ -1,0 +1,85 @@
+// One optimistic transaction over the triple store (see database_impl.h).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "trine/database.h"
+#include "triples/catalog.h"
+
+namespace trine::triples {
+
+class DatabaseImpl;
+
+class TxnImpl final : public Transaction {
+ public:
+  TxnImpl(DatabaseImpl* db, const TransactionOptions& options);
+  ~TxnImpl() override;
+
+  Result<uint64_t> Insert(std::string_view type, const Fields& fields) override;
+  Status Update(std::string_view type, uint64_t id, const Fields& fields) override;
+  Status Delete(std::string_view type, uint64_t id) override;
+  Result<std::optional<Entity>> Get(std::string_view type, uint64_t id) override;
+  Result<Value> GetField(std::string_view type, uint64_t id, std::string_view field) override;
+  Status Scan(std::string_view type, const std::function<bool(uint64_t)>& fn) override;
+  Status IndexScan(std::string_view type, std::string_view field, const IndexRange& range,
+                   const std::function<bool(const Value&, uint64_t)>& fn) override;
+  Status Referrers(std::string_view type, std::string_view field, uint64_t target,
+                   const std::function<bool(uint64_t)>& fn) override;
+  Status Commit() override;
+  void Rollback() override;
+
+ private:
+  friend class DatabaseImpl;
+
+  using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+  // Raw keys through the write buffer; reads are recorded for validation.
+  Status GetRaw(const std::string& key, std::string* value, bool* found);
+  // Keys in [begin, end) (end empty: unbounded), merged with buffered writes.
+  Status ScanRaw(const std::string& begin, const std::string& end, bool reverse, const ScanFn& fn);
+  void PutRaw(std::string key, std::string value);
+  void DeleteRaw(std::string key);
+
+  Status CheckOpen() const;
+  Result<const TypeInfo*> ResolveType(std::string_view name) const;
+  // `create`: an unknown name in a lax type becomes a dynamic field.
+  Result<const FieldInfo*> ResolveField(const TypeInfo*& type, std::string_view name, bool create);
+  Result<bool> Exists(uint64_t type, uint64_t id);
+  Result<Value> ReadValue(uint64_t type, uint64_t field, uint64_t id);
+  // The value as it will be stored in `field`: converted losslessly to the
+  // declared type, or (lax types only) kept as given.
+  Result<Value> Coerce(const TypeInfo& type, const FieldInfo& field, const Value& v) const;
+  // Writes one attribute (null retracts) with its index entry and change
+  // record. `old` is the current value if the caller knows it.
+  Status WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_t id, const Value& v,
+                    const Value* old);
+  void RecordChange(uint64_t type, uint64_t field, uint64_t id, const Value& old_v,
+                    const Value& new_v);
+
+  DatabaseImpl* db_;
+  TransactionOptions options_;
+  const Snapshot* snapshot_ = nullptr;
+  uint64_t snapshot_seq_ = 0;
+  std::shared_ptr<const Catalog> catalog_;
+  uint64_t schema_version_ = 0;
+  // Older catalogs whose TypeInfo pointers may still be in use.
+  std::vector<std::shared_ptr<const Catalog>> retained_;
+  bool finished_ = false;
+  bool allocated_ids_ = false;
+
+  std::map<std::string, std::optional<std::string>, std::less<>> writes_;
+  std::unordered_set<std::string> read_keys_;
+  std::vector<std::pair<std::string, std::string>> read_ranges_;  // [begin, end)
+  // (type, subject, field) -> (value before the transaction, value now)
+  std::map<std::tuple<uint64_t, uint64_t, uint64_t>, std::pair<Value, Value>> changes_;
+};
+
+}  // namespace trine::triples
