@@ -62,9 +62,15 @@ struct SyntaxError {
   std::string message;
 };
 
-bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
-char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+bool IsNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool IsNameChar(char c) {
+  return IsNameStart(c) || (c >= '0' && c <= '9');
+}
+char AsciiUpper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 // A case-insensitive keyword that must not run into a following name character. Hand-written
 // because x3::no_case goes through the locale's tolower and cannot check the word boundary.
@@ -206,7 +212,8 @@ struct StringLiteral : x3::parser<StringLiteral> {
           case 'u':
             break;
           default:
-            throw SyntaxError{esc, "unknown escape sequence in string (use \\\" \\\\ \\n \\t \\uXXXX)"};
+            throw SyntaxError{esc,
+                              "unknown escape sequence in string (use \\\" \\\\ \\n \\t \\uXXXX)"};
         }
         std::optional<uint32_t> cp = ReadHex4(p + 2, last);
         if (!cp)
@@ -331,11 +338,9 @@ uint64_t ToU64(const Range& r) {
 template <typename Range>
 int ToClampedInt(const Range& r) {
   int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(r.begin(), r.end(), v);
-  if (ec != std::errc())
+  if (std::from_chars(r.begin(), r.end(), v).ec != std::errc())  // only overflow can fail
     v = (*r.begin() == '-') ? std::numeric_limits<int64_t>::min()
                             : std::numeric_limits<int64_t>::max();
-  (void)ptr;
   return static_cast<int>(std::clamp<int64_t>(v, -1000000, 1000000));
 }
 
@@ -434,25 +439,25 @@ It RunGrammar(Builder& b) {
   auto on_literal = [&b, range_text](std::optional<Literal::Kind> kind, bool bool_value) {
     return [&b, range_text, kind, bool_value](auto& ctx) {
       std::string_view text = range_text(x3::_attr(ctx));
-      Literal lit;
+      Literal value;
       if (kind) {
-        lit.kind = *kind;
-        lit.bool_value = bool_value;
+        value.kind = *kind;
+        value.bool_value = bool_value;
       } else {
-        lit = MakeNumberLiteral(text);
+        value = MakeNumberLiteral(text);
       }
-      lit.pos = b.Pos(x3::_attr(ctx).begin());
-      b.field().default_value = std::move(lit);
+      value.pos = b.Pos(x3::_attr(ctx).begin());
+      b.field().default_value = std::move(value);
       b.extra().default_text = text;
     };
   };
   auto on_string_literal = [&b](auto& ctx) {
     StringToken& tok = x3::_attr(ctx);
-    Literal lit;
-    lit.kind = Literal::Kind::kString;
-    lit.text = std::move(tok.value);
-    lit.pos = b.Pos(tok.begin);
-    b.field().default_value = std::move(lit);
+    Literal value;
+    value.kind = Literal::Kind::kString;
+    value.text = std::move(tok.value);
+    value.pos = b.Pos(tok.begin);
+    b.field().default_value = std::move(value);
     b.extra().default_text = std::string_view(tok.begin, static_cast<size_t>(tok.end - tok.begin));
   };
 
@@ -544,9 +549,13 @@ It RunGrammar(Builder& b) {
 
 // ---- validation ----
 
-std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string Quoted(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
-std::string LineRef(const SourcePos& pos) { return "(line " + std::to_string(pos.line) + ")"; }
+std::string LineRef(const SourcePos& pos) {
+  return "(line " + std::to_string(pos.line) + ")";
+}
 
 std::string RangeMessage(std::string_view what, uint64_t n) {
   return std::string(what) + " " + std::to_string(n) + " out of range (1 to " +
@@ -652,7 +661,8 @@ std::optional<std::pair<SourcePos, std::string>> OptionError(const FieldExtra& e
     if (canon == Opt::kRequired && seen.count(Opt::kNull))
       return std::make_pair(pos, std::string(OptName(opt)) + " conflicts with NULL");
     if (canon == Opt::kNull && seen.count(Opt::kRequired))
-      return std::make_pair(pos, std::string("NULL conflicts with ") + OptName(seen[Opt::kRequired]));
+      return std::make_pair(pos,
+                            std::string("NULL conflicts with ") + OptName(seen[Opt::kRequired]));
     seen.emplace(canon, opt);
   }
   return std::nullopt;
@@ -687,8 +697,8 @@ std::optional<ValidationError> Validate(const Builder& b) {
       if (r.first > r.last)
         return ValidationError{r.pos, "reserved range " + std::to_string(r.first) + " TO " +
                                           std::to_string(r.last) + " is empty (" +
-                                          std::to_string(r.first) + " > " +
-                                          std::to_string(r.last) + ")"};
+                                          std::to_string(r.first) + " > " + std::to_string(r.last) +
+                                          ")"};
     }
     std::map<std::string_view, const FieldDecl*> field_names;
     std::map<uint64_t, const FieldDecl*> field_numbers;
@@ -700,16 +710,15 @@ std::optional<ValidationError> Validate(const Builder& b) {
             f.pos, "field " + Quoted(f.name) + " already defined " + LineRef(it->second->pos)};
       for (const ReservedName& rn : t.reserved_names) {
         if (rn.name == f.name)
-          return ValidationError{f.pos,
-                                 "field name " + Quoted(f.name) + " is reserved " + LineRef(rn.pos)};
+          return ValidationError{
+              f.pos, "field name " + Quoted(f.name) + " is reserved " + LineRef(rn.pos)};
       }
       if (f.type.name == "decimal") {
         if (f.type.precision < 1 || f.type.precision > 18)
           return ValidationError{f.type.pos, "decimal precision must be between 1 and 18"};
         if (f.type.scale < 0 || f.type.scale > f.type.precision)
-          return ValidationError{f.type.pos,
-                                 "decimal scale must be between 0 and the precision (" +
-                                     std::to_string(f.type.precision) + ")"};
+          return ValidationError{f.type.pos, "decimal scale must be between 0 and the precision (" +
+                                                 std::to_string(f.type.precision) + ")"};
       }
       if (f.number == 0 || f.number > kMaxFieldNumber)
         return ValidationError{f.number_pos, RangeMessage("field number", f.number)};
@@ -719,9 +728,8 @@ std::optional<ValidationError> Validate(const Builder& b) {
                                                  " " + LineRef(it->second->number_pos)};
       for (const ReservedRange& r : t.reserved) {
         if (f.number >= r.first && f.number <= r.last)
-          return ValidationError{
-              f.number_pos, "field number " + std::to_string(f.number) + " is reserved " +
-                                LineRef(r.pos)};
+          return ValidationError{f.number_pos, "field number " + std::to_string(f.number) +
+                                                   " is reserved " + LineRef(r.pos)};
       }
       if (auto err = OptionError(extra))
         return ValidationError{err->first, err->second};

@@ -228,8 +228,9 @@ Status Planner::PlanField(const TypeInfo& d, const TypeInfo* e, const FieldInfo&
                              " (= " + std::to_string(rf->number) + ")");
   bool retype = !SameValueType(*ef, *rf);
   bool had_index = ef->indexed && ef->state == FieldInfo::State::kActive;
-  bool need_scan = retype || (rf->indexed && !had_index) || (rf->unique && !ef->unique) ||
-                   (rf->required && !ef->required);
+  bool becomes_strict = d.strict && !e->strict;
+  bool need_scan = retype || becomes_strict || (rf->indexed && !had_index) ||
+                   (rf->unique && !ef->unique) || (rf->required && !ef->required);
   std::vector<std::pair<uint64_t, Value>> column;
   if (need_scan)
     TRINE_RETURN_IF_ERROR(ReadColumn(type_id, rf->number, &column));
@@ -258,6 +259,15 @@ Status Planner::PlanField(const TypeInfo& d, const TypeInfo* e, const FieldInfo&
     }
     report.changes.push_back(label + ": change type " + ef->TypeName() + " -> " + rf->TypeName() +
                              " (" + std::to_string(converted) + " values converted)");
+  }
+  if (becomes_strict && !retype) {
+    // Lax writes may have stored values of other types; a strict type
+    // promises none are left.
+    for (const auto& [subject, v] : column)
+      if (!ConvertLossless(v, *rf))
+        return Fail(tn, df.number, Part::kType,
+                    "cannot make " + tn + " STRICT: " + tn + "[" + std::to_string(subject) + "]." +
+                        rf->name + " = " + v.ToString() + " is not of type " + rf->TypeName());
   }
   if (rf->unique && (!ef->unique || retype)) {
     std::map<std::string, uint64_t> seen;

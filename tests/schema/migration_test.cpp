@@ -1,0 +1,359 @@
+// Schema migrations through schema files: renames, added, retired and
+// reserved fields, type changes, index builds and drops, strict and lax
+// writes. Every rejected migration must leave catalog and data byte for byte
+// as they were.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/util/test_util.h"
+#include "trine/database.h"
+#include "trine/iterator.h"
+#include "trine/schema.h"
+#include "triples/keys.h"
+
+namespace trine {
+namespace {
+
+class MigrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    db_.reset();
+    auto r = Database::Open(dir_.path());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    db_ = std::move(r).value();
+  }
+
+  SchemaReport Apply(const std::string& text) {
+    auto r = ApplySchema(*db_, text, "schema.trine");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : SchemaReport{};
+  }
+
+  // Applies a schema that must be rejected; checks nothing changed and
+  // returns the error message.
+  std::string Reject(const std::string& text) {
+    auto before = Dump();
+    auto r = ApplySchema(*db_, text, "schema.trine");
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+    EXPECT_TRUE(before == Dump()) << "a rejected migration changed the store";
+    return std::string(r.status().message());
+  }
+
+  // Every key and value in the store.
+  std::map<std::string, std::string> Dump() {
+    std::map<std::string, std::string> all;
+    auto it = db_->storage()->NewIterator(ReadOptions());
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      all[std::string(it->key())] = std::string(it->value());
+    EXPECT_TRUE(it->status().ok());
+    return all;
+  }
+
+  size_t IndexEntries(const std::string& type, uint64_t field) {
+    uint64_t id = db_->FindType(type)->id;
+    std::string prefix = triples::AttrPrefix(triples::Keyspace::kIndex, id, field);
+    std::string end = triples::PrefixSuccessor(prefix);
+    ReadOptions ro;
+    ro.lower_bound = prefix;
+    ro.upper_bound = end;
+    auto it = db_->storage()->NewIterator(ro);
+    size_t n = 0;
+    for (it->Seek(prefix); it->Valid(); it->Next())
+      ++n;
+    return n;
+  }
+
+  uint64_t Insert(const std::string& type, const Fields& fields) {
+    uint64_t id = 0;
+    Status s = db_->Run([&](Transaction& txn) -> Status {
+      TRINE_ASSIGN_OR_RETURN(id, txn.Insert(type, fields));
+      return Status::OK();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return id;
+  }
+
+  Value GetField(const std::string& type, uint64_t id, const std::string& field) {
+    auto txn = db_->Begin();
+    auto r = txn->GetField(type, id, field);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : Value();
+  }
+
+  std::vector<uint64_t> Range(const std::string& type, const std::string& field, IndexRange range) {
+    std::vector<uint64_t> ids;
+    auto txn = db_->Begin();
+    Status s = txn->IndexScan(type, field, range, [&](const Value&, uint64_t id) {
+      ids.push_back(id);
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return ids;
+  }
+
+  static bool Mentions(const SchemaReport& r, const std::string& text) {
+    for (const auto& c : r.changes)
+      if (c.find(text) != std::string::npos)
+        return true;
+    return false;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(MigrationTest, RenameKeepsData) {
+  Apply("TABLE User { name string = 1 INDEX; }");
+  uint64_t id = Insert("User", {{"name", Value::String("ann")}});
+  SchemaReport r = Apply("TABLE User { full_name string = 1 INDEX; }");
+  EXPECT_TRUE(Mentions(r, "rename field name -> full_name")) << r.changes.size();
+  EXPECT_EQ(GetField("User", id, "full_name"), Value::String("ann"));
+  EXPECT_EQ(Range("User", "full_name", {}), (std::vector<uint64_t>{id}));
+  // Applying the same file again changes nothing.
+  EXPECT_FALSE(Apply("TABLE User { full_name string = 1 INDEX; }").changed());
+  Reopen();
+  EXPECT_EQ(GetField("User", id, "full_name"), Value::String("ann"));
+}
+
+TEST_F(MigrationTest, RenameTypeByNumber) {
+  Apply("TABLE User = 10 { name string = 1; }\nTABLE Post { author REF User = 1; }");
+  uint64_t u = Insert("User", {{"name", Value::String("ann")}});
+  uint64_t p = Insert("Post", {{"author", Value::Ref(u)}});
+  SchemaReport r = Apply("TABLE Person = 10 { name string = 1; }");
+  EXPECT_TRUE(Mentions(r, "rename type User -> Person"));
+  EXPECT_EQ(GetField("Person", u, "name"), Value::String("ann"));
+  // The reference follows the rename: it stores the type's id.
+  auto post = db_->FindType("Post");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->FindField("author")->ref_type, "Person");
+  EXPECT_EQ(GetField("Post", p, "author"), Value::Ref(u));
+  Reopen();
+  EXPECT_EQ(db_->FindType("Post")->FindField("author")->ref_type, "Person");
+  EXPECT_FALSE(db_->FindType("User"));
+}
+
+TEST_F(MigrationTest, AddFieldAndRetireIt) {
+  Apply("TABLE User { name string = 1; }");
+  uint64_t a = Insert("User", {{"name", Value::String("a")}});
+  SchemaReport r = Apply("TABLE User { name string = 1; age int = 2 INDEX; }");
+  EXPECT_TRUE(Mentions(r, "add field age int = 2"));
+  EXPECT_TRUE(GetField("User", a, "age").is_null());
+  uint64_t b = Insert("User", {{"name", Value::String("b")}, {"age", Value::Int(7)}});
+  EXPECT_EQ(IndexEntries("User", 2), 1u);
+
+  r = Apply("TABLE User { name string = 1; }");
+  EXPECT_TRUE(Mentions(r, "User.age: retire field (number 2 reserved)"));
+  // The data stays (lax), readable by the old name or by number; the index goes.
+  EXPECT_EQ(GetField("User", b, "age"), Value::Int(7));
+  EXPECT_EQ(GetField("User", b, "#2"), Value::Int(7));
+  EXPECT_EQ(IndexEntries("User", 2), 0u);
+  TypeInfo user = *db_->FindType("User");
+  const FieldInfo* f = user.FindNumber(2);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->state, FieldInfo::State::kRetired);
+
+  // Reusing the retired number is an error pointing at the number.
+  std::string err = Reject("TABLE User {\n  name string = 1;\n  nick string = 2;\n}");
+  EXPECT_EQ(err,
+            "schema.trine:3:17: error: User.nick: field number 2 was retired (it was 'age'); "
+            "field numbers are never reused\n"
+            "  nick string = 2;\n"
+            "                ^\n");
+  Reopen();
+  EXPECT_EQ(db_->FindType("User")->FindNumber(2)->state, FieldInfo::State::kRetired);
+}
+
+TEST_F(MigrationTest, ReservedNumbersStayReserved) {
+  Apply("TABLE User { name string = 1; RESERVED 5, 8 TO 9; RESERVED 'old'; }");
+  // The file may drop the RESERVED line: the numbers stay reserved.
+  Apply("TABLE User { name string = 1; }");
+  std::string err = Reject("TABLE User { name string = 1; x int = 9; }");
+  EXPECT_NE(err.find("field number 9 is reserved"), std::string::npos) << err;
+  EXPECT_NE(err.find("schema.trine:1:39"), std::string::npos) << err;
+  err = Reject("TABLE User { name string = 1; old int = 3; }");
+  EXPECT_NE(err.find("the name is reserved"), std::string::npos) << err;
+}
+
+TEST_F(MigrationTest, LosslessTypeChanges) {
+  Apply("TABLE M { a int = 1 INDEX; b int = 2; c string = 3; d decimal(10,2) = 4 INDEX; }");
+  std::vector<uint64_t> ids;
+  for (int i : {3, -1, 2})
+    ids.push_back(Insert("M", {{"a", Value::Int(i)},
+                               {"b", Value::Int(i * 1000)},
+                               {"c", Value::String("s" + std::to_string(i))},
+                               {"d", Value::Dec(Decimal{i * 150, 2})}}));
+  SchemaReport r = Apply(
+      "TABLE M { a decimal(12,3) = 1 INDEX; b float = 2; c bytes = 3; d decimal(12,4) = 4 INDEX; "
+      "}");
+  EXPECT_TRUE(Mentions(r, "M.a: change type int -> decimal(12,3) (3 values converted)"));
+  Value a0 = GetField("M", ids[0], "a");
+  ASSERT_EQ(a0.type(), ValueType::kDecimal);
+  EXPECT_EQ(a0.as_decimal().units, 3000);
+  EXPECT_EQ(a0.as_decimal().scale, 3);
+  EXPECT_EQ(GetField("M", ids[1], "b"), Value::Float(-1000.0));
+  EXPECT_EQ(GetField("M", ids[2], "c"), Value::Bytes("s2"));
+  EXPECT_EQ(GetField("M", ids[2], "d").as_decimal().scale, 4);
+  // The rebuilt index orders the converted values.
+  EXPECT_EQ(Range("M", "a", {}), (std::vector<uint64_t>{ids[1], ids[2], ids[0]}));
+  EXPECT_EQ(IndexEntries("M", 1), 3u);
+  EXPECT_EQ(Range("M", "d", {}), (std::vector<uint64_t>{ids[1], ids[2], ids[0]}));
+  // And back: decimal(12,3) -> int is lossless for these values.
+  Apply("TABLE M { a int = 1 INDEX; b float = 2; c bytes = 3; d decimal(12,4) = 4 INDEX; }");
+  EXPECT_EQ(GetField("M", ids[0], "a"), Value::Int(3));
+}
+
+TEST_F(MigrationTest, LossyTypeChangeIsRejected) {
+  Apply("TABLE M { a string = 1 INDEX; f float = 2; }");
+  Insert("M", {{"a", Value::String("12")}, {"f", Value::Float(2.0)}});
+  uint64_t bad = Insert("M", {{"a", Value::String("abc")}, {"f", Value::Float(1.5)}});
+  // Strings never convert to numbers; the error names the first value.
+  std::string err = Reject("TABLE M {\n  a int = 1 INDEX;\n  f float = 2;\n}");
+  EXPECT_EQ(err, "schema.trine:2:5: error: M.a: cannot change type from string to int: M[" +
+                     std::to_string(bad - 1) +
+                     "].a = \"12\" does not convert losslessly\n"
+                     "  a int = 1 INDEX;\n"
+                     "    ^\n");
+  // 2.0 converts to an int, 1.5 does not.
+  err = Reject("TABLE M { a string = 1 INDEX; f int = 2; }");
+  EXPECT_NE(err.find("M.f: cannot change type from float to int: M[" + std::to_string(bad) +
+                     "].f = 1.5 does not convert losslessly"),
+            std::string::npos)
+      << err;
+  // One bad type among good changes: nothing at all is applied.
+  err = Reject("TABLE M { a string = 1; f int = 2; g bool = 3; }\nTABLE N { x int = 1; }");
+  EXPECT_FALSE(db_->FindType("N"));
+  EXPECT_TRUE(db_->FindType("M")->FindNumber(1)->indexed);
+}
+
+TEST_F(MigrationTest, AddAndDropIndexOn100kEntities) {
+  Apply("TABLE E { k int = 1; v string = 2; }");
+  const int kN = 100000;
+  for (int base = 0; base < kN; base += 5000) {
+    ASSERT_TRUE(db_->Run(
+                       [&](Transaction& txn) -> Status {
+                         for (int i = base; i < base + 5000; ++i)
+                           TRINE_RETURN_IF_ERROR(
+                               txn.Insert("E", {{"k", Value::Int((i * 7919) % kN)},
+                                                {"v", Value::String("x")}})
+                                   .status());
+                         return Status::OK();
+                       },
+                       TransactionOptions{Durability::kRelaxed})
+                    .ok());
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> progress;
+  SchemaUpdateOptions opts;
+  opts.progress = [&](std::string_view what, uint64_t done, uint64_t total) {
+    EXPECT_EQ(what, "index E.k");
+    progress.emplace_back(done, total);
+  };
+  auto r = ApplySchema(*db_, "TABLE E { k int = 1 INDEX; v string = 2; }", "s", opts);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(Mentions(r.value(), "E.k: build index (100000 entries)"));
+  ASSERT_GE(progress.size(), 10u);
+  EXPECT_EQ(progress.back(), (std::pair<uint64_t, uint64_t>(kN, kN)));
+  EXPECT_EQ(IndexEntries("E", 1), static_cast<size_t>(kN));
+  IndexRange range;
+  range.lower = IndexBound{Value::Int(500), true};
+  range.upper = IndexBound{Value::Int(509), true};
+  auto ids = Range("E", "k", range);
+  ASSERT_EQ(ids.size(), 10u);
+  for (size_t i = 0; i < ids.size(); ++i)
+    EXPECT_EQ(GetField("E", ids[i], "k"), Value::Int(500 + static_cast<int>(i)));
+
+  r = ApplySchema(*db_, "TABLE E { k int = 1; v string = 2; }", "s");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(Mentions(r.value(), "E.k: drop index"));
+  EXPECT_EQ(IndexEntries("E", 1), 0u);
+  auto txn = db_->Begin();
+  EXPECT_TRUE(txn->IndexScan("E", "k", {}, [](const Value&, uint64_t) { return true; })
+                  .IsInvalidArgument());
+  txn.reset();
+  Reopen();
+  EXPECT_EQ(IndexEntries("E", 1), 0u);
+}
+
+TEST_F(MigrationTest, ConstraintsCheckedAgainstData) {
+  Apply("TABLE U { email string = 1; name string = 2; }");
+  Insert("U", {{"email", Value::String("a@x")}, {"name", Value::String("a")}});
+  Insert("U", {{"email", Value::String("a@x")}});
+  std::string err = Reject("TABLE U { email string = 1 UNIQUE; name string = 2; }");
+  EXPECT_NE(err.find("cannot make the field UNIQUE"), std::string::npos) << err;
+  err = Reject("TABLE U { email string = 1; name string = 2 REQUIRED; }");
+  EXPECT_NE(err.find("cannot make the field REQUIRED"), std::string::npos) << err;
+  err = Reject("TABLE U { email string = 1; name string = 2; n int = 3 REQUIRED; }");
+  EXPECT_NE(err.find("without a DEFAULT"), std::string::npos) << err;
+  // With a DEFAULT the new required field is filled in.
+  SchemaReport r =
+      Apply("TABLE U { email string = 1; name string = 2; n int = 3 REQUIRED DEFAULT 4; }");
+  EXPECT_TRUE(Mentions(r, "U.n: fill DEFAULT into 2 entities"));
+}
+
+TEST_F(MigrationTest, StrictAndLaxWrites) {
+  Apply("TABLE Lax { n int = 1; }\nTABLE Tight STRICT { n int = 1; }");
+  uint64_t l = Insert("Lax", {{"n", Value::String("seven")}, {"extra", Value::Bool(true)}});
+  EXPECT_EQ(GetField("Lax", l, "n"), Value::String("seven"));
+  EXPECT_EQ(GetField("Lax", l, "extra"), Value::Bool(true));
+  auto before = Dump();
+  Status s = db_->Run([&](Transaction& txn) {
+    return txn.Insert("Tight", {{"n", Value::String("seven")}}).status();
+  });
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  s = db_->Run([&](Transaction& txn) {
+    return txn.Insert("Tight", {{"n", Value::Int(1)}, {"extra", Value::Bool(true)}}).status();
+  });
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_TRUE(before == Dump());
+  // A lax type becomes strict only if its stored values fit the declared types.
+  std::string err = Reject("TABLE Lax STRICT { n int = 1; }\n");
+  EXPECT_NE(err.find("cannot make Lax STRICT: Lax[" + std::to_string(l) +
+                     "].n = \"seven\" is not of type int"),
+            std::string::npos)
+      << err;
+  SchemaReport r = Apply("TABLE Lax STRICT { n string = 1; }");
+  EXPECT_TRUE(Mentions(r, "Lax: make STRICT"));
+}
+
+TEST_F(MigrationTest, AdoptingAnUndeclaredAttribute) {
+  Apply("TABLE U { name string = 1; }");
+  uint64_t id = Insert("U", {{"nickname", Value::String("al")}});
+  TypeInfo u = *db_->FindType("U");
+  const FieldInfo* f = u.FindField("nickname");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->state, FieldInfo::State::kDynamic);
+  uint64_t number = f->number;
+  std::string err = Reject("TABLE U { name string = 1; nickname string = 2; }");
+  EXPECT_NE(err.find("declare it with that number to adopt it"), std::string::npos) << err;
+  SchemaReport r =
+      Apply("TABLE U { name string = 1; nickname string = " + std::to_string(number) + " INDEX; }");
+  EXPECT_TRUE(Mentions(r, "adopt undeclared field"));
+  EXPECT_EQ(Range("U", "nickname", {}), (std::vector<uint64_t>{id}));
+}
+
+TEST_F(MigrationTest, SchemaErrorsPointAtTheSource) {
+  std::string err = Reject("TABLE Post {\n  author REF Usr = 1;\n}\n");
+  EXPECT_EQ(err,
+            "schema.trine:2:14: error: Post.author: unknown type 'Usr' in REF\n"
+            "  author REF Usr = 1;\n"
+            "             ^\n");
+  err = Reject("TABLE A { x int = 1 }");
+  EXPECT_NE(err.find("schema.trine:1:"), std::string::npos) << err;
+  EXPECT_NE(err.find("^"), std::string::npos) << err;
+  // The number is a type's identity: the same number under a new name is a rename.
+  Apply("TABLE A = 3 { x int = 1; }");
+  EXPECT_TRUE(Mentions(Apply("TABLE B = 3 { x int = 1; }"), "rename type A -> B"));
+  // An unnumbered type cannot take a number later (its id was allocated).
+  Apply("TABLE C { x int = 1; }");
+  err = Reject("TABLE C = 77 { x int = 1; }");
+  EXPECT_NE(err.find("its number cannot change"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace trine
