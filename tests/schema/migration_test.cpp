@@ -355,5 +355,41 @@ TEST_F(MigrationTest, SchemaErrorsPointAtTheSource) {
   EXPECT_NE(err.find("its number cannot change"), std::string::npos) << err;
 }
 
+// The example schema of README.md.
+TEST_F(MigrationTest, ReadmeExampleApplies) {
+  SchemaReport r = Apply(R"(-- the number after '=' is the field's identity, as in protobuf
+TABLE User {
+  name    string        = 1 INDEX;
+  email   string        = 2 UNIQUE;              -- UNIQUE implies an index
+  age     int           = 3 INDEX DEFAULT 0;
+  manager REF User      = 4;                     -- references are always indexed
+  joined  time          = 7 NOT NULL DEFAULT '2024-01-01T00:00:00Z';
+  RESERVED 5, 6, 20 TO MAX;  RESERVED 'nick';
+}
+TABLE Order = 12 STRICT { buyer REF User = 1 REQUIRED; total decimal(18,2) = 2 INDEX; placed time = 3; }
+)");
+  EXPECT_TRUE(Mentions(r, "add type User"));
+  EXPECT_TRUE(Mentions(r, "add type Order (id 12)"));
+  uint64_t u = Insert("User", {{"name", Value::String("ann")}});
+  EXPECT_EQ(GetField("User", u, "age"), Value::Int(0));
+  EXPECT_EQ(GetField("User", u, "joined"), Value::Time(1704067200000000));
+  uint64_t o = Insert("Order", {{"buyer", Value::Ref(u)}, {"total", Value::Int(5)}});
+  EXPECT_EQ(GetField("Order", o, "total"), Value::Dec(Decimal{500, 2}));
+  auto txn = db_->Begin();
+  auto t = txn->GetField("Order", o, "total").value();
+  EXPECT_EQ(t.as_decimal().ToString(), "5.00");
+}
+
+TEST(TimestampTest, Parse) {
+  EXPECT_EQ(ParseTimestamp("1970-01-01").value(), 0);
+  EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00Z").value(), 1704067200000000);
+  EXPECT_EQ(ParseTimestamp("2024-01-01 01:00:00+01:00").value(), 1704067200000000);
+  EXPECT_EQ(ParseTimestamp("2024-02-29T12:30:00.25").value(), 1709209800250000);
+  EXPECT_EQ(ParseTimestamp("1969-12-31T23:59:59.999999Z").value(), -1);
+  for (const char* bad : {"", "2023-02-29", "2024-13-01", "2024-01-01T25:00:00", "2024-1-1",
+                          "2024-01-01T00:00:00.", "2024-01-01x"})
+    EXPECT_TRUE(ParseTimestamp(bad).status().IsInvalidArgument()) << bad;
+}
+
 }  // namespace
 }  // namespace trine
