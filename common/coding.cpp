@@ -180,6 +180,8 @@ bool GetOrderedVarint(std::string_view* input, uint64_t* v) {
     if (input->size() < len)
       return false;
     r = 240 + (static_cast<uint64_t>(b0 - 241) << 8) + p[1];
+    if (r <= 240)  // 0xf1 0x00 would be a second encoding of 240
+      return false;
   } else if (b0 == 249) {
     len = 3;
     if (input->size() < len)

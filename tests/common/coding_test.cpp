@@ -80,6 +80,16 @@ TEST(CodingTest, OrderedVarintBoundaries) {
   }
 }
 
+// Each value has one encoding: longer forms of small values are rejected.
+TEST(CodingTest, OrderedVarintRejectsNonCanonicalForms) {
+  for (std::string bad : {std::string("\xf1\x00", 2), std::string("\xfa\x00\x00\x01", 4),
+                          std::string("\xfb\x00\x00\x00\x01", 5)}) {
+    std::string_view in(bad);
+    uint64_t v;
+    EXPECT_FALSE(GetOrderedVarint(&in, &v)) << v;
+  }
+}
+
 // Bytewise order of encodings equals numeric order, and concatenations sort
 // like tuples: the property the key layout of the triple store relies on.
 TEST(CodingTest, OrderedVarintPreservesOrder) {
