@@ -2,6 +2,7 @@
 #include <chrono>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "common/coding.h"
 #include "trine/write_batch.h"
@@ -311,6 +312,8 @@ Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
     return Status::Conflict("the schema changed while the transaction ran; retry it");
   // Validation: did a commit after our snapshot write a key we read?
   if (!recent_.empty() && recent_.back().sequence > txn->snapshot_seq_) {
+    auto& points = txn->read_keys_;
+    std::sort(points.begin(), points.end());
     auto& ranges = txn->read_ranges_;
     std::sort(ranges.begin(), ranges.end());
     // Merge into disjoint ranges (an empty end is unbounded).
@@ -327,7 +330,7 @@ Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
       if (rec->sequence <= txn->snapshot_seq_)
         break;
       for (const std::string& key : rec->keys) {
-        bool hit = txn->read_keys_.count(key) > 0;
+        bool hit = std::binary_search(points.begin(), points.end(), key);
         if (!hit && !merged.empty()) {
           auto it =
               std::upper_bound(merged.begin(), merged.end(), key,
@@ -344,14 +347,11 @@ Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
     }
   }
   WriteBatch batch;
-  CommitRecord record;
-  record.keys.reserve(txn->writes_.size());
   for (const auto& [key, value] : txn->writes_) {
     if (value)
       batch.Put(key, *value);
     else
       batch.Delete(key);
-    record.keys.push_back(key);
   }
   if (txn->allocated_ids_) {
     std::string v;
@@ -361,20 +361,43 @@ Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
   WriteOptions wo;
   wo.durability = txn->options_.durability;
   TRINE_RETURN_IF_ERROR(db_->Write(wo, batch));
-  record.sequence = LastSequence();
-  ChangeSet cs;
-  cs.sequence = record.sequence;
-  for (auto& [key, change] : txn->changes_) {
-    auto [type, subject, field] = key;
-    // A value written and then reset within the transaction is no change.
-    if (change.first == change.second && change.first.type() == change.second.type())
-      continue;
-    cs.changes.push_back(Change{type, field, subject, change.first, change.second});
-  }
+  uint64_t sequence = LastSequence();
+  // Only transactions open now (besides this one) can need this write set
+  // for their validation; later ones see the commit in their snapshot.
+  bool others_active;
   {
     std::lock_guard al(active_mu_);
-    if (!active_.empty())
-      recent_.push_back(std::move(record));
+    others_active = active_.size() > 1;
+  }
+  if (others_active) {
+    CommitRecord record;
+    record.sequence = sequence;
+    record.keys.reserve(txn->writes_.size());
+    while (!txn->writes_.empty())
+      record.keys.push_back(std::move(txn->writes_.extract(txn->writes_.begin()).key()));
+    recent_.push_back(std::move(record));
+  }
+  ChangeSet cs;
+  cs.sequence = sequence;
+  if (!listeners_.empty()) {
+    // Coalesce the transaction's writes per triple: the value before it and
+    // the value after it; a value written and reset is no change.
+    auto& all = txn->changes_;
+    std::stable_sort(all.begin(), all.end(), [](const Change& a, const Change& b) {
+      return std::tie(a.type, a.subject, a.field) < std::tie(b.type, b.subject, b.field);
+    });
+    for (size_t i = 0; i < all.size();) {
+      size_t j = i;
+      while (j + 1 < all.size() && all[j + 1].type == all[i].type &&
+             all[j + 1].subject == all[i].subject && all[j + 1].field == all[i].field)
+        ++j;
+      if (j != i)
+        all[i].new_value = std::move(all[j].new_value);
+      Change c = std::move(all[i]);
+      if (!(c.old_value == c.new_value && c.old_value.type() == c.new_value.type()))
+        cs.changes.push_back(std::move(c));
+      i = j + 1;
+    }
   }
   TrimRecentLocked();
   Notify(cs);

@@ -57,7 +57,7 @@ Status TxnImpl::GetRaw(const std::string& key, std::string* value, bool* found) 
       *value = *w->second;
     return Status::OK();
   }
-  read_keys_.insert(key);
+  read_keys_.push_back(key);
   ReadOptions ro;
   ro.snapshot = snapshot_;
   Status s = db_->db_->Get(ro, key, value);
@@ -264,9 +264,7 @@ Result<Value> TxnImpl::Coerce(const TypeInfo& type, const FieldInfo& field, cons
 
 void TxnImpl::RecordChange(uint64_t type, uint64_t field, uint64_t id, const Value& old_v,
                            const Value& new_v) {
-  auto [it, inserted] = changes_.try_emplace({type, id, field}, old_v, new_v);
-  if (!inserted)
-    it->second.second = new_v;
+  changes_.push_back(Change{type, field, id, old_v, new_v});
 }
 
 Status TxnImpl::WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_t id,

@@ -76,10 +76,11 @@ class TxnImpl final : public Transaction {
   bool allocated_ids_ = false;
 
   std::map<std::string, std::optional<std::string>, std::less<>> writes_;
-  std::unordered_set<std::string> read_keys_;
+  std::vector<std::string> read_keys_;  // point reads (sorted at validation)
   std::vector<std::pair<std::string, std::string>> read_ranges_;  // [begin, end)
-  // (type, subject, field) -> (value before the transaction, value now)
-  std::map<std::tuple<uint64_t, uint64_t, uint64_t>, std::pair<Value, Value>> changes_;
+  // Every write in order; coalesced per triple at commit (first old value,
+  // last new value).
+  std::vector<Change> changes_;
 };
 
 }  // namespace trine::triples

@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -114,8 +115,61 @@ class Model {
   std::mt19937_64 rng_;
 };
 
+class LastChangeSet : public CommitListener {
+ public:
+  void OnCommit(const ChangeSet& cs) override {
+    last = cs;
+    ++count;
+  }
+  ChangeSet last;
+  int count = 0;
+};
+
 class TriplesModelTest : public ::testing::Test {
  protected:
+  // The change set of the last commit must be exactly the difference between
+  // the model before and after it.
+  void ExpectChanges(const Table& before_items, const Table& before_owners, Model& m) {
+    std::vector<Change> want;
+    for (const TypeInfo& t : db_->Schema()) {
+      const Table& before = t.name == "Item" ? before_items : before_owners;
+      const Table& after = TableOf(m, t.name);
+      std::set<uint64_t> ids;
+      for (auto& [id, row] : before)
+        ids.insert(id);
+      for (auto& [id, row] : after)
+        ids.insert(id);
+      for (uint64_t id : ids) {
+        auto b = before.find(id);
+        auto a = after.find(id);
+        if ((b == before.end()) != (a == after.end()))
+          want.push_back(Change{t.id, 0, id, b == before.end() ? Value() : Value::Bool(true),
+                                a == after.end() ? Value() : Value::Bool(true)});
+        for (const FieldInfo& f : t.fields) {
+          Value bv, av;
+          if (b != before.end() && b->second.count(f.name))
+            bv = b->second.at(f.name);
+          if (a != after.end() && a->second.count(f.name))
+            av = a->second.at(f.name);
+          if (!(bv == av && bv.type() == av.type()))
+            want.push_back(Change{t.id, f.number, id, bv, av});
+        }
+      }
+    }
+    std::sort(want.begin(), want.end(), [](const Change& x, const Change& y) {
+      return std::tie(x.type, x.subject, x.field) < std::tie(y.type, y.subject, y.field);
+    });
+    const auto& got = listener_.last.changes;
+    ASSERT_EQ(got.size(), want.size()) << "change set size";
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].type, want[i].type) << i;
+      EXPECT_EQ(got[i].subject, want[i].subject) << i;
+      EXPECT_EQ(got[i].field, want[i].field) << i;
+      EXPECT_EQ(got[i].old_value, want[i].old_value) << i;
+      EXPECT_EQ(got[i].new_value, want[i].new_value) << i;
+    }
+  }
+
   void Open() {
     DatabaseOptions o;
     o.storage.write_buffer_size = 64 << 10;  // small: many flushes and levels
@@ -124,6 +178,7 @@ class TriplesModelTest : public ::testing::Test {
     auto r = Database::Open(dir_.path(), o);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     db_ = std::move(r).value();
+    db_->AddCommitListener(&listener_);
   }
 
   Table& TableOf(Model& m, const std::string& type) {
@@ -373,10 +428,13 @@ class TriplesModelTest : public ::testing::Test {
           txn->Rollback();
           continue;
         }
+        int commits = listener_.count;
         Status st = txn->Commit();
         ASSERT_TRUE(st.ok()) << st.ToString() << " at op " << i;
-        m.items_ = std::move(items);
-        m.owners_ = std::move(owners);
+        std::swap(m.items_, items);
+        std::swap(m.owners_, owners);
+        if (listener_.count > commits)
+          ExpectChanges(items, owners, m);
       } else if (op < 62) {  // several writes in one transaction
         Table items = m.items_, owners = m.owners_;
         auto txn = db_->Begin(relaxed_);
@@ -391,9 +449,12 @@ class TriplesModelTest : public ::testing::Test {
           ++rollbacks;
           errors += expected;
         } else {
+          int commits = listener_.count;
           ASSERT_TRUE(txn->Commit().ok()) << "at op " << i;
-          m.items_ = std::move(items);
-          m.owners_ = std::move(owners);
+          std::swap(m.items_, items);
+          std::swap(m.owners_, owners);
+          if (listener_.count > commits)
+            ExpectChanges(items, owners, m);
           ++multi;
         }
       } else if (op < 75) {
@@ -447,6 +508,7 @@ class TriplesModelTest : public ::testing::Test {
   // Durability is the storage layer's business (its crash tests); relaxed
   // commits keep this test about the data model.
   TransactionOptions relaxed_{Durability::kRelaxed};
+  LastChangeSet listener_;
 };
 
 // Four runs of 25,000 operations (100,000 in all) from consecutive seeds, as
