@@ -216,6 +216,16 @@ bool IsReserved(const TypeInfo& type, uint64_t number) {
                      [&](auto r) { return number >= r.first && number <= r.second; });
 }
 
+std::string FieldNumberName(uint64_t number) {
+  std::string s(1, '#');
+  s.append(std::to_string(number));
+  return s;
+}
+
+std::string FieldName(const FieldInfo& field) {
+  return field.name.empty() ? FieldNumberName(field.number) : field.name;
+}
+
 uint64_t NextDynamicNumber(const TypeInfo& type) {
   uint64_t n = kMaxFieldNumber;
   while (n > 0 && (type.FindNumber(n) != nullptr || IsReserved(type, n)))

@@ -57,4 +57,8 @@ uint64_t NextDynamicNumber(const TypeInfo& type);
 
 bool IsReserved(const TypeInfo& type, uint64_t number);
 
+// The field's name, or "#7" for a field known only by its number.
+std::string FieldName(const FieldInfo& field);
+std::string FieldNumberName(uint64_t number);
+
 }  // namespace trine::triples

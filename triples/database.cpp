@@ -244,7 +244,7 @@ std::string DatabaseImpl::DescribeKey(std::string_view key) const {
         const TypeInfo* t = c->FindId(type);
         const FieldInfo* f = t ? t->FindNumber(field) : nullptr;
         return type_name(type) + "[" + std::to_string(subject) + "]." +
-               (f && !f->name.empty() ? f->name : "#" + std::to_string(field));
+               (f != nullptr ? FieldName(*f) : FieldNumberName(field));
       }
       break;
     case Keyspace::kPresence:
@@ -257,7 +257,7 @@ std::string DatabaseImpl::DescribeKey(std::string_view key) const {
         const TypeInfo* t = c->FindId(type);
         const FieldInfo* f = t ? t->FindNumber(field) : nullptr;
         return "the index of " + type_name(type) + "." +
-               (f && !f->name.empty() ? f->name : "#" + std::to_string(field));
+               (f != nullptr ? FieldName(*f) : FieldNumberName(field));
       }
       break;
     }

@@ -31,7 +31,7 @@ bool SameValueType(const FieldInfo& a, const FieldInfo& b) {
 }
 
 std::string Label(const std::string& type, const FieldInfo& f) {
-  return type + "." + (f.name.empty() ? "#" + std::to_string(f.number) : f.name);
+  return type + "." + FieldName(f);
 }
 
 class Planner {
