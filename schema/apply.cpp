@@ -187,8 +187,10 @@ Result<SchemaReport> ApplySchema(Database& db, std::string_view text, std::strin
       fi.name = f.name;
       fi.number = f.number;
       fi.type = TypeFromName(f.type.name);
-      fi.precision = f.type.precision;
-      fi.scale = f.type.scale;
+      if (fi.type == FieldType::kDecimal) {
+        fi.precision = f.type.precision;
+        fi.scale = f.type.scale;
+      }
       fi.ref_type = f.type.ref_type;
       fi.indexed = f.index;
       fi.unique = f.unique;
