@@ -1,6 +1,7 @@
 // Schema files -> Database::UpdateSchema: converts the parsed TABLE
 // statements into TypeInfo, and points the database's verdict on them back at
 // the file (line, column, caret).
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -108,7 +109,122 @@ FieldType TypeFromName(const std::string& name) {
   return FieldType::kAny;
 }
 
+// Howard Hinnant's civil_from_days: the date of a day count since 1970-01-01.
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+std::string Quote(std::string_view s) {
+  std::string out(1, '\'');
+  for (char c : s) {
+    if (c == '\'')
+      out += "''";
+    else
+      out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string LiteralText(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kString:
+      return Quote(v.as_string());
+    case ValueType::kBytes:
+      return Quote(v.as_bytes());
+    case ValueType::kTimestamp:
+      return Quote(FormatTimestamp(v.as_time()));
+    case ValueType::kBool:
+      return v.as_bool() ? "TRUE" : "FALSE";
+    default:
+      return v.ToString();
+  }
+}
+
 }  // namespace
+
+std::string FormatTimestamp(int64_t micros) {
+  int64_t secs = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
+  int64_t frac = micros - secs * 1000000;
+  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  int64_t rem = secs - days * 86400;
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  std::string out = buf;
+  if (frac != 0) {
+    std::snprintf(buf, sizeof(buf), ".%06lld", static_cast<long long>(frac));
+    out += buf;
+  }
+  return out + "Z";
+}
+
+std::string FormatSchema(const std::vector<TypeInfo>& types) {
+  std::string out;
+  for (const TypeInfo& t : types) {
+    if (!out.empty())
+      out += "\n";
+    out += "TABLE " + t.name;
+    if (t.numbered)
+      out += " = " + std::to_string(t.id);
+    if (t.strict)
+      out += " STRICT";
+    out += " {\n";
+    std::string notes;
+    for (const FieldInfo& f : t.fields) {
+      if (f.state == FieldInfo::State::kRetired) {
+        notes += "  -- retired: " + f.name + " " + f.TypeName() + " = " + std::to_string(f.number) +
+                 "\n";
+        continue;
+      }
+      if (f.state == FieldInfo::State::kDynamic) {
+        notes +=
+            "  -- undeclared (lax writes): " + f.name + " = " + std::to_string(f.number) + "\n";
+        continue;
+      }
+      out += "  " + f.name + " " + f.TypeName() + " = " + std::to_string(f.number);
+      if (f.required)
+        out += " REQUIRED";
+      if (f.unique)
+        out += " UNIQUE";
+      else if (f.indexed && f.type != FieldType::kRef)
+        out += " INDEX";
+      if (f.default_value)
+        out += " DEFAULT " + LiteralText(*f.default_value);
+      out += ";\n";
+    }
+    if (!t.reserved_ranges.empty()) {
+      out += "  RESERVED ";
+      for (size_t i = 0; i < t.reserved_ranges.size(); ++i) {
+        auto [first, last] = t.reserved_ranges[i];
+        out += (i ? ", " : "") + std::to_string(first);
+        if (last != first)
+          out += " TO " + std::to_string(last);
+      }
+      out += ";\n";
+    }
+    if (!t.reserved_names.empty()) {
+      out += "  RESERVED ";
+      for (size_t i = 0; i < t.reserved_names.size(); ++i)
+        out += (i ? ", " : "") + Quote(t.reserved_names[i]);
+      out += ";\n";
+    }
+    out += notes + "}\n";
+  }
+  return out;
+}
 
 Result<int64_t> ParseTimestamp(std::string_view text) {
   auto bad = [&] {

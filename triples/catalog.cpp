@@ -228,9 +228,20 @@ std::string FieldName(const FieldInfo& field) {
 
 uint64_t NextDynamicNumber(const TypeInfo& type) {
   uint64_t n = kMaxFieldNumber;
-  while (n > 0 && (type.FindNumber(n) != nullptr || IsReserved(type, n)))
-    --n;
-  return n;
+  while (n > 0) {
+    bool moved = false;
+    for (auto [first, last] : type.reserved_ranges) {
+      if (n >= first && n <= last) {  // jump below a reserved range at once
+        n = first - 1;
+        moved = true;
+      }
+    }
+    if (!moved && type.FindNumber(n) == nullptr)
+      return n;
+    if (!moved)
+      --n;
+  }
+  return 0;
 }
 
 }  // namespace trine::triples

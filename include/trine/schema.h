@@ -19,6 +19,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trine/database.h"
 #include "trine/status.h"
@@ -31,9 +32,16 @@ Result<SchemaReport> ApplySchema(Database& db, std::string_view text,
 Result<SchemaReport> ApplySchemaFile(Database& db, const std::string& path,
                                      const SchemaUpdateOptions& options = {});
 
+// The stored schema as schema-file text: applying it again changes nothing.
+// Retired and undeclared fields appear as comments (their numbers stay
+// reserved whether or not a file lists them).
+std::string FormatSchema(const std::vector<TypeInfo>& types);
+
 // Timestamps in schema files and elsewhere: "2024-05-01", "2024-05-01T12:30:00",
 // "2024-05-01 12:30:00.250Z", "2024-05-01T12:30:00+02:00" -> microseconds
 // since the Unix epoch (UTC; no zone means UTC).
 Result<int64_t> ParseTimestamp(std::string_view text);
+// The inverse: "2024-05-01T12:30:00Z", with ".250000" when there are microseconds.
+std::string FormatTimestamp(int64_t micros);
 
 }  // namespace trine

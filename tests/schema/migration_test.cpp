@@ -380,12 +380,54 @@ TABLE Order = 12 STRICT { buyer REF User = 1 REQUIRED; total decimal(18,2) = 2 I
   EXPECT_EQ(t.as_decimal().ToString(), "5.00");
 }
 
+// The stored schema printed as a file applies as "no change", after renames,
+// retirements, adoptions and lax writes.
+TEST_F(MigrationTest, FormattedSchemaRoundTrips) {
+  Apply(R"(TABLE User { name string = 1 INDEX; email string = 2 UNIQUE; age int = 3 INDEX DEFAULT 0;
+                       manager REF User = 4; joined time = 7 NOT NULL DEFAULT '2024-01-01T00:00:00.5Z';
+                       RESERVED 5, 6, 20 TO MAX; RESERVED 'nick'; }
+           TABLE Order = 12 STRICT { buyer REF User = 1 REQUIRED; total decimal(18,2) = 2 INDEX;
+                                     note string = 3 DEFAULT 'it''s'; ok bool = 4 DEFAULT TRUE; })");
+  Apply(R"(TABLE User { full_name string = 1 INDEX; email string = 2 UNIQUE;
+                       manager REF User = 4; joined time = 7 NOT NULL DEFAULT '2024-01-01T00:00:00.5Z';
+                       RESERVED 5, 6, 20 TO MAX; RESERVED 'nick'; })");
+  Insert("User", {{"nickname", Value::String("x")}});
+  // Undeclared fields count down from the highest number not reserved.
+  EXPECT_EQ(db_->FindType("User")->FindField("nickname")->number, 19u);
+  std::vector<TypeInfo> before = db_->Schema();
+  std::string text = FormatSchema(before);
+  EXPECT_NE(text.find("-- retired: age int = 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("DEFAULT '2024-01-01T00:00:00.500000Z'"), std::string::npos) << text;
+  EXPECT_NE(text.find("TABLE Order = 12 STRICT {"), std::string::npos) << text;
+  auto r = ApplySchema(*db_, text, "formatted");
+  ASSERT_TRUE(r.ok()) << r.status().ToString() << "\n" << text;
+  EXPECT_FALSE(r.value().changed()) << r.value().changes[0] << "\n" << text;
+  EXPECT_EQ(FormatSchema(db_->Schema()), text);
+}
+
+TEST_F(MigrationTest, DryRunChangesNothing) {
+  Apply("TABLE U { a int = 1; }");
+  Insert("U", {{"a", Value::Int(1)}});
+  auto before = Dump();
+  SchemaUpdateOptions o;
+  o.dry_run = true;
+  auto r = ApplySchema(*db_, "TABLE U { a decimal(5,1) = 1 INDEX; b string = 2; }", "s", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(Mentions(r.value(), "U.a: change type int -> decimal(5,1) (1 values converted)"));
+  EXPECT_TRUE(Mentions(r.value(), "U: add field b string = 2"));
+  EXPECT_TRUE(before == Dump());
+}
+
 TEST(TimestampTest, Parse) {
   EXPECT_EQ(ParseTimestamp("1970-01-01").value(), 0);
   EXPECT_EQ(ParseTimestamp("2024-01-01T00:00:00Z").value(), 1704067200000000);
   EXPECT_EQ(ParseTimestamp("2024-01-01 01:00:00+01:00").value(), 1704067200000000);
   EXPECT_EQ(ParseTimestamp("2024-02-29T12:30:00.25").value(), 1709209800250000);
   EXPECT_EQ(ParseTimestamp("1969-12-31T23:59:59.999999Z").value(), -1);
+  for (int64_t t : {int64_t{0}, int64_t{-1}, int64_t{1704067200000000}, int64_t{-86400000001},
+                    int64_t{951782400123456}})
+    EXPECT_EQ(ParseTimestamp(FormatTimestamp(t)).value(), t) << FormatTimestamp(t);
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00Z");
   for (const char* bad : {"", "2023-02-29", "2024-13-01", "2024-01-01T25:00:00", "2024-1-1",
                           "2024-01-01T00:00:00.", "2024-01-01x"})
     EXPECT_TRUE(ParseTimestamp(bad).status().IsInvalidArgument()) << bad;
