@@ -1,6 +1,7 @@
 #include "triples/keys.h"
 
 #include "common/coding.h"
+#include "trine/iterator.h"
 #include "triples/value_codec.h"
 
 namespace trine::triples {
@@ -96,6 +97,22 @@ bool ParseIndexKey(std::string_view key, size_t prefix_len, Value* v, uint64_t* 
   if (!DecodeOrderedValue(&key, v).ok())
     return false;
   return GetOrderedVarint(&key, subject) && key.empty();
+}
+
+Status ScanPrefix(DB* db, std::string_view prefix, const PrefixFn& fn) {
+  std::string upper = PrefixSuccessor(prefix);
+  ReadOptions ro;
+  ro.lower_bound = prefix;
+  ro.upper_bound = upper;
+  ro.fill_cache = false;
+  std::unique_ptr<Iterator> it = db->NewIterator(ro);
+  Status error;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    if (!fn(it->key(), it->value(), &error) || !error.ok())
+      break;
+  }
+  TRINE_RETURN_IF_ERROR(error);
+  return it->status();
 }
 
 }  // namespace trine::triples

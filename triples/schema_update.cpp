@@ -6,7 +6,6 @@
 #include <set>
 
 #include "common/coding.h"
-#include "trine/iterator.h"
 #include "trine/write_batch.h"
 #include "triples/convert.h"
 #include "triples/database_impl.h"
@@ -73,39 +72,31 @@ class Planner {
 
 Status Planner::ReadColumn(uint64_t type, uint64_t field,
                            std::vector<std::pair<uint64_t, Value>>* out) const {
-  std::string lower = AttrPrefix(Keyspace::kData, type, field);
-  std::string upper = PrefixSuccessor(lower);
-  ReadOptions ro;
-  ro.lower_bound = lower;
-  ro.upper_bound = upper;
-  ro.fill_cache = false;
-  std::unique_ptr<Iterator> it = db_->NewIterator(ro);
-  for (it->Seek(lower); it->Valid(); it->Next()) {
-    uint64_t t, f, s;
-    Value v;
-    if (!ParseTripleKey(it->key(), &t, &f, &s))
-      return Status::Corruption("malformed data key");
-    TRINE_RETURN_IF_ERROR(DecodeStoredValue(it->value(), &v));
-    out->emplace_back(s, std::move(v));
-  }
-  return it->status();
+  return ScanPrefix(db_, AttrPrefix(Keyspace::kData, type, field),
+                    [&](std::string_view key, std::string_view value, Status* error) {
+                      uint64_t t, f, s;
+                      Value v;
+                      if (!ParseTripleKey(key, &t, &f, &s)) {
+                        *error = Status::Corruption("malformed data key");
+                        return false;
+                      }
+                      *error = DecodeStoredValue(value, &v);
+                      out->emplace_back(s, std::move(v));
+                      return true;
+                    });
 }
 
 Status Planner::Subjects(uint64_t type, std::vector<uint64_t>* out) const {
-  std::string lower = PresencePrefix(type);
-  std::string upper = PrefixSuccessor(lower);
-  ReadOptions ro;
-  ro.lower_bound = lower;
-  ro.upper_bound = upper;
-  ro.fill_cache = false;
-  std::unique_ptr<Iterator> it = db_->NewIterator(ro);
-  for (it->Seek(lower); it->Valid(); it->Next()) {
-    uint64_t t, s;
-    if (!ParsePresenceKey(it->key(), &t, &s))
-      return Status::Corruption("malformed presence key");
-    out->push_back(s);
-  }
-  return it->status();
+  return ScanPrefix(db_, PresencePrefix(type),
+                    [&](std::string_view key, std::string_view, Status* error) {
+                      uint64_t t, s;
+                      if (!ParsePresenceKey(key, &t, &s)) {
+                        *error = Status::Corruption("malformed presence key");
+                        return false;
+                      }
+                      out->push_back(s);
+                      return true;
+                    });
 }
 
 void Planner::BuildIndex(uint64_t type, const FieldInfo& f,
