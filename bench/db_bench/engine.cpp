@@ -78,11 +78,7 @@ std::span<const EngineInfo> AllEngines() {
 }
 
 const EngineInfo* FindEngine(std::string_view name) {
-  for (const EngineInfo& e : AllEngines()) {
-    if (name == e.name)
-      return &e;
-  }
-  return nullptr;
+  return FindByName(AllEngines(), name);
 }
 
 }  // namespace trine_bench

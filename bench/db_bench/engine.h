@@ -13,18 +13,15 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-namespace trine_bench {
+#include "../common/bench_error.h"
+#include "../common/engine_registry.h"
 
-class BenchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace trine_bench {
 
 // The harness settings every adapter honours, each through its own knobs
 // (Describe() says which).
@@ -101,12 +98,7 @@ class Engine {
 };
 
 // The engines trine_bench knows, built or not, in table column order.
-struct EngineInfo {
-  const char* name;
-  // nullptr when the adapter was not built (its library was missing at configure time).
-  std::unique_ptr<Engine> (*make)();
-  const char* missing_hint;  // "install librocksdb-dev"
-};
+using EngineInfo = EngineEntry<Engine>;
 std::span<const EngineInfo> AllEngines();
 const EngineInfo* FindEngine(std::string_view name);
 

@@ -9,28 +9,21 @@
 // Engines run one after the other, each in a child process by default
 // (--fork): peak RSS is then per engine, and one engine's heap, threads or
 // crash cannot touch the next. The children stream their figures back to the
-// parent over a pipe.
+// parent over a pipe (bench/common/child_process.h).
 #include <malloc.h>
-#include <poll.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <exception>
-#include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
-
+#include "../common/child_process.h"
+#include "../common/flags.h"
+#include "../common/work_dir.h"
 #include "engine.h"
 #include "keys.h"
 #include "report.h"
@@ -38,8 +31,6 @@
 
 namespace trine_bench {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr const char* kUsage = R"(usage: trine_bench [flags]
   --n N              keys loaded (default 200000; suffixes k, m: 1m = 1000000)
@@ -61,88 +52,6 @@ constexpr const char* kUsage = R"(usage: trine_bench [flags]
                      120 + n/5000, e.g. 320 s at n=1M; SQLite's slowest phase
                      takes ~70 us per key)
 )";
-
-// ---------------------------------------------------------------- flags
-
-class Flags {
- public:
-  Flags(int argc, char** argv) {
-    static const std::set<std::string> kBool = {"keep", "fork", "help"};
-    static const std::set<std::string> kValued = {
-        "n",           "value",      "engines", "benchmarks",     "dir",   "cache_mb",
-        "memtable_mb", "bloom_bits", "seed",    "reads",          "seeks", "types",
-        "attrs",       "csv",        "json",    "phase_timeout_s"};
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg.rfind("--", 0) != 0)
-        throw BenchError("unexpected argument '" + arg + "'");
-      arg.erase(0, 2);
-      std::string name = arg, value;
-      const size_t eq = arg.find('=');
-      if (eq != std::string::npos) {
-        name = arg.substr(0, eq);
-        value = arg.substr(eq + 1);
-      } else if (name == "no-fork") {
-        name = "fork";
-        value = "false";
-      } else if (kBool.count(name) != 0) {
-        value = "true";
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        throw BenchError("--" + name + " needs a value");
-      }
-      if (kBool.count(name) == 0 && kValued.count(name) == 0) {
-        throw BenchError("unknown flag --" + name);
-      }
-      values_[name] = value;
-    }
-  }
-
-  bool Has(const std::string& name) const { return values_.count(name) != 0; }
-  std::string Get(const std::string& name, const std::string& fallback) const {
-    auto it = values_.find(name);
-    return it == values_.end() ? fallback : it->second;
-  }
-  bool GetBool(const std::string& name, bool fallback) const {
-    const std::string v = Get(name, fallback ? "true" : "false");
-    if (v == "true" || v == "1" || v == "yes")
-      return true;
-    if (v == "false" || v == "0" || v == "no")
-      return false;
-    throw BenchError("--" + name + " takes true or false, not '" + v + "'");
-  }
-  uint64_t GetNumber(const std::string& name, uint64_t fallback) const {
-    if (!Has(name))
-      return fallback;
-    std::string v = Get(name, "");
-    uint64_t scale = 1;
-    if (!v.empty() && (v.back() == 'k' || v.back() == 'K'))
-      scale = 1000;
-    if (!v.empty() && (v.back() == 'm' || v.back() == 'M'))
-      scale = 1000000;
-    if (scale != 1)
-      v.pop_back();
-    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-      throw BenchError("--" + name + " takes a number, not '" + Get(name, "") + "'");
-    }
-    return std::stoull(v) * scale;
-  }
-
- private:
-  std::map<std::string, std::string> values_;
-};
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty())
-      out.push_back(item);
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------- sinks
 
@@ -200,130 +109,26 @@ class ProgressSink final : public ResultSink {
   std::map<std::string, double> figures_;
 };
 
-// Child side of --fork: one line per event on the pipe, flushed at once so
-// that the parent knows the running phase even if the child crashes.
-//   D <describe> | P <phase> | M <phase> <metric> <value> | E <message>   (tab-separated)
-class PipeSink final : public ResultSink {
- public:
-  explicit PipeSink(std::FILE* f) : f_(f) {}
-  void Describe(std::string_view text) override { Line("D\t" + Clean(text)); }
-  void PhaseStarted(std::string_view phase) override { Line("P\t" + Clean(phase)); }
-  void Metric(std::string_view phase, std::string_view metric, double value) override {
-    char num[40];
-    std::snprintf(num, sizeof(num), "%.17g", value);
-    Line("M\t" + Clean(phase) + "\t" + Clean(metric) + "\t" + num);
-  }
-  void Error(std::string_view message) { Line("E\t" + Clean(message)); }
-
- private:
-  static std::string Clean(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-      if (c == '\t' || c == '\n' || c == '\r')
-        c = ' ';
-    }
-    return out;
-  }
-  void Line(const std::string& line) {
-    std::fputs(line.c_str(), f_);
-    std::fputc('\n', f_);
-    std::fflush(f_);
-  }
-  std::FILE* f_;
-};
-
-void ApplyLine(const std::string& line, EngineRun& run) {
-  std::vector<std::string> f;
-  size_t start = 0;
-  while (true) {
-    const size_t tab = line.find('\t', start);
-    f.push_back(line.substr(start, tab - start));
-    if (tab == std::string::npos)
-      break;
-    start = tab + 1;
-  }
-  if (f[0] == "D" && f.size() == 2) {
-    run.Describe(f[1]);
-  } else if (f[0] == "P" && f.size() == 2) {
-    run.PhaseStarted(f[1]);
-  } else if (f[0] == "M" && f.size() == 4) {
-    run.Metric(f[1], f[2], std::strtod(f[3].c_str(), nullptr));
-  } else if (f[0] == "E" && f.size() == 2) {
-    run.Fail(f[1]);
-  }
-}
-
 // ---------------------------------------------------------------- running
 
-void RunInChild(const EngineInfo& info, const Settings& settings, bool keep, int phase_timeout_s,
-                EngineRun& run) {
-  int fds[2];
-  if (pipe(fds) != 0)
-    throw BenchError(std::string("pipe: ") + std::strerror(errno));
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const pid_t pid = fork();
-  if (pid < 0)
-    throw BenchError(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    close(fds[0]);
-    std::FILE* f = fdopen(fds[1], "w");
-    int code = 0;
-    {
-      PipeSink pipe_sink(f);
-      try {
-        ProgressSink progress(info.name, pipe_sink);
+void RunEngineInChild(const EngineInfo& info, const Settings& settings, bool keep,
+                      int phase_timeout_s, EngineRun& run) {
+  // A child silent for longer than `phase_timeout_s` is hung (an engine
+  // deadlock): it is killed rather than hang the whole run.
+  const ChildEnd end = RunInChild(
+      [&](ResultSink& pipe) {
+        ProgressSink progress(info.name, pipe);
         RunEngine(info, settings, keep, progress);
-      } catch (const std::exception& e) {
-        pipe_sink.Error(e.what());
-        code = 1;
-      }
-    }
-    std::fclose(f);
-    std::fflush(stderr);
-    _exit(code);  // no static destructors: they belong to the parent
-  }
-  close(fds[1]);
-  // Read the child's lines; a child silent for longer than `phase_timeout_s`
-  // is hung (an engine deadlock): kill it rather than hang the whole run.
-  std::string pending;
-  char buf[4096];
-  bool timed_out = false;
-  while (true) {
-    pollfd p{fds[0], POLLIN, 0};
-    const int ready = poll(&p, 1, phase_timeout_s * 1000);
-    if (ready < 0 && errno == EINTR)
-      continue;
-    if (ready == 0) {
-      timed_out = true;
-      kill(pid, SIGKILL);
-      break;
-    }
-    const ssize_t got = read(fds[0], buf, sizeof(buf));
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0)
-      break;
-    pending.append(buf, static_cast<size_t>(got));
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      ApplyLine(pending.substr(0, nl), run);
-      pending.erase(0, nl + 1);
-    }
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) {
+      },
+      run, [&](const std::string& message) { run.Fail(message); }, phase_timeout_s);
+  if (end.timed_out) {
     run.Fail("no progress for " + std::to_string(phase_timeout_s) +
              " s: the engine process was killed (hung?)");
-  } else if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    run.Fail("the engine process crashed with signal " + std::to_string(sig) + " (" +
-             strsignal(sig) + ")");
-  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && run.error.empty()) {
-    run.Fail("the engine process exited with status " + std::to_string(WEXITSTATUS(status)));
+  } else if (end.signal != 0) {
+    run.Fail("the engine process crashed with signal " + std::to_string(end.signal) + " (" +
+             strsignal(end.signal) + ")");
+  } else if (end.exit_status != 0 && run.error.empty()) {
+    run.Fail("the engine process exited with status " + std::to_string(end.exit_status));
   }
 }
 
@@ -354,7 +159,10 @@ int Main(int argc, char** argv) {
   std::string phase_list;
   for (const std::string& p : AllPhases())
     phase_list += (phase_list.empty() ? "" : ",") + p;
-  const Flags flags(argc, argv);
+  const Flags flags(
+      argc, argv, {"keep", "fork", "help"},
+      {"n", "value", "engines", "benchmarks", "dir", "cache_mb", "memtable_mb", "bloom_bits",
+       "seed", "reads", "seeks", "types", "attrs", "csv", "json", "phase_timeout_s"});
   if (flags.GetBool("help", false)) {
     std::printf(kUsage, phase_list.c_str());
     return 0;
@@ -426,12 +234,8 @@ int Main(int argc, char** argv) {
     }
   }
 
-  const bool default_dir = !flags.Has("dir");
-  s.dir = flags.Get("dir", "/tmp/trine-bench-" + std::to_string(getpid()));
-  std::error_code ec;
-  fs::create_directories(s.dir, ec);
-  if (ec)
-    throw BenchError("cannot create --dir " + s.dir + ": " + ec.message());
+  const WorkDir work_dir(flags, "trine-bench");
+  s.dir = work_dir.path();
 
   std::string names;
   for (const EngineRun& r : runs) {
@@ -447,7 +251,7 @@ int Main(int argc, char** argv) {
       continue;
     const EngineInfo& e = *FindEngine(run.name);
     if (info.fork) {
-      RunInChild(e, s, info.keep, phase_timeout_s, run);
+      RunEngineInChild(e, s, info.keep, phase_timeout_s, run);
     } else {
       RunInProcess(e, s, info.keep, run);
     }
@@ -462,15 +266,9 @@ int Main(int argc, char** argv) {
     WriteCsv(flags.Get("csv", ""), info, runs);
   if (flags.Has("json"))
     WriteJson(flags.Get("json", ""), info, runs);
-  // The engines removed their own stores; remove the directory too if it is
-  // ours (or empty), never a user's directory with other things in it.
-  if (!info.keep) {
-    if (default_dir) {
-      fs::remove_all(s.dir, ec);
-    } else {
-      fs::remove(s.dir, ec);
-    }
-  }
+  // The engines removed their own stores.
+  if (!info.keep)
+    work_dir.Remove();
 
   bool failed = false;
   for (const EngineRun& r : runs)

@@ -8,31 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "../common/format.h"
 #include "engine.h"
 
 namespace trine_bench {
-
-void EngineRun::Metric(std::string_view phase, std::string_view metric, double value) {
-  for (auto it = phases.rbegin(); it != phases.rend(); ++it) {
-    if (it->first == phase) {
-      it->second.emplace_back(std::string(metric), value);
-      return;
-    }
-  }
-  phases.emplace_back(std::string(phase), Figures{{std::string(metric), value}});
-}
-
-const double* EngineRun::Find(std::string_view phase, std::string_view metric) const {
-  for (const auto& [p, figures] : phases) {
-    if (p != phase)
-      continue;
-    for (const auto& [m, v] : figures) {
-      if (m == metric)
-        return &v;
-    }
-  }
-  return nullptr;
-}
 
 namespace {
 
@@ -43,29 +22,8 @@ struct Row {
   std::string unit;
 };
 
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), format, v);
-  return buf;
-}
-
-// Three significant digits or so: enough to compare, few enough to read.
-std::string FormatFigure(double v) {
-  if (!std::isfinite(v))
-    return "?";
-  const double a = std::fabs(v);
-  if (a == 0)
-    return "0";
-  if (a < 0.1)
-    return Fmt("%.4f", v);
-  if (a < 1)
-    return Fmt("%.3f", v);
-  if (a < 10)
-    return Fmt("%.2f", v);
-  if (a < 100)
-    return Fmt("%.1f", v);
-  return Fmt("%.0f", v);
-}
+// Table cells: down to 4 decimals, so that sub-0.1 figures keep 3 digits.
+constexpr int kMaxDecimals = 4;
 
 std::vector<std::pair<std::string, std::vector<Row>>> TableRows(const RunInfo& info) {
   const Settings& s = info.settings;
@@ -166,36 +124,6 @@ std::optional<double> Ratio(const std::vector<EngineRun>& runs, const Row& row) 
   return *trine / *best;
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof(esc), "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += esc;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string JsonNumber(double v) {
   return std::isfinite(v) ? Fmt("%.10g", v) : "null";
 }
@@ -269,7 +197,7 @@ void PrintTable(std::FILE* out, const RunInfo& info, const std::vector<EngineRun
       for (const EngineRun* r : cols) {
         const std::optional<double> v = Value(r, row);
         const std::string cell =
-            r->failed_phase == row.phase ? "FAIL" : (v ? FormatFigure(*v) : "-");
+            r->failed_phase == row.phase ? "FAIL" : (v ? FormatFigure(*v, kMaxDecimals) : "-");
         std::fprintf(out, " %*s", kCol, cell.c_str());
       }
       if (ratio_col) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "../common/figures.h"
 #include "workloads.h"
 
 namespace trine_bench {
@@ -17,16 +18,18 @@ namespace trine_bench {
 // or through the pipe from a child process with --fork).
 class EngineRun final : public ResultSink {
  public:
-  using Figures = std::vector<std::pair<std::string, double>>;
-
   explicit EngineRun(std::string engine) : name(std::move(engine)) {}
 
   void Describe(std::string_view text) override { describe = text; }
   void PhaseStarted(std::string_view phase) override { current_phase = phase; }
-  void Metric(std::string_view phase, std::string_view metric, double value) override;
+  void Metric(std::string_view phase, std::string_view metric, double value) override {
+    AddFigure(phases, phase, metric, value);
+  }
 
   // nullptr if the figure was not measured.
-  const double* Find(std::string_view phase, std::string_view metric) const;
+  const double* Find(std::string_view phase, std::string_view metric) const {
+    return FindFigure(phases, phase, metric);
+  }
   void Fail(const std::string& message) {
     error = message;
     failed_phase = current_phase;
@@ -40,7 +43,7 @@ class EngineRun final : public ResultSink {
   std::string current_phase;
   std::string error;  // empty: every selected phase completed and checked out
   std::string failed_phase;
-  std::vector<std::pair<std::string, Figures>> phases;  // in the order measured
+  PhaseFigures phases;  // in the order measured
 };
 
 struct RunInfo {

@@ -29,6 +29,7 @@
 #include <system_error>
 #include <vector>
 
+#include "../common/work_dir.h"
 #include "keys.h"
 #include "metrics.h"
 
@@ -203,11 +204,7 @@ std::string Runner::KeyName(uint64_t index, bool missing) const {
 
 std::unique_ptr<Engine> Runner::OpenFresh(const std::string& name) {
   const std::string dir = (fs::path(root_) / name).string();
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw BenchError("cannot create " + dir + ": " + ec.message());
+  MakeEmptyDir(dir);
   std::unique_ptr<Engine> e = info_.make();
   e->Open(dir, s_.engine_options);
   if (!described_) {
@@ -730,11 +727,7 @@ void Runner::DeleteGroups() {
 }
 
 void Runner::Run(bool keep) {
-  std::error_code ec;
-  fs::remove_all(root_, ec);
-  fs::create_directories(root_, ec);
-  if (ec)
-    throw BenchError("cannot create " + root_ + ": " + ec.message());
+  MakeEmptyDir(root_);
   const auto run_start = Clock::now();
 
   if (Wants("fillseq_b1"))
@@ -783,8 +776,10 @@ void Runner::Run(bool keep) {
   Metric("summary", "cpu_seconds", end.cpu_seconds);
   Metric("summary", "wall_seconds",
          static_cast<double>(ElapsedNanos(run_start, Clock::now())) / 1e9);
-  if (!keep)
+  if (!keep) {
+    std::error_code ec;
     fs::remove_all(root_, ec);
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../common/result_sink.h"
 #include "engine.h"
 
 namespace trine_bench {
@@ -38,15 +39,6 @@ struct Settings {
 
   // Fills the zero counts above from n and the key space.
   void ResolveDefaults();
-};
-
-class ResultSink {
- public:
-  virtual ~ResultSink() = default;
-  virtual void Describe(std::string_view text) = 0;
-  // Marks the start of a phase; errors until the next call belong to it.
-  virtual void PhaseStarted(std::string_view phase) = 0;
-  virtual void Metric(std::string_view phase, std::string_view metric, double value) = 0;
 };
 
 // Plays the selected phases on a fresh store of `engine` in

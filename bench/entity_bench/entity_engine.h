@@ -14,18 +14,17 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "../common/bench_error.h"
+#include "../common/engine_registry.h"
+
 namespace trine_entity_bench {
 
-class BenchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using trine_bench::BenchError;
 
 struct Person {
   std::string name;
@@ -83,11 +82,7 @@ class EntityEngine {
   virtual std::string Describe() const = 0;
 };
 
-struct EngineInfo {
-  const char* name;
-  std::unique_ptr<EntityEngine> (*make)();  // nullptr: not built
-  const char* missing_hint;
-};
+using EngineInfo = trine_bench::EngineEntry<EntityEngine>;
 std::span<const EngineInfo> AllEngines();
 const EngineInfo* FindEngine(std::string_view name);
 

@@ -12,34 +12,35 @@
 //
 // Each engine runs in its own child process, one after the other, so peak
 // RSS is per engine and one engine's cache cannot help the next; the children
-// stream their figures back over a pipe (the protocol of db_bench/main.cpp).
-#include <poll.h>
-#include <unistd.h>
-
-#include <cerrno>
+// stream their figures back over a pipe (bench/common/child_process.h).
 #include <cmath>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <filesystem>
 #include <fstream>
-#include <map>
 #include <set>
-#include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
-#include <sys/wait.h>
-
+#include "../common/child_process.h"
+#include "../common/figures.h"
+#include "../common/flags.h"
+#include "../common/format.h"
+#include "../common/work_dir.h"
 #include "entity_engine.h"
 #include "workloads.h"
 
 namespace trine_entity_bench {
 namespace {
 
-namespace fs = std::filesystem;
+using trine_bench::Flags;
+using trine_bench::Fmt;
+using trine_bench::FormatFigure;
+using trine_bench::JsonString;
+using trine_bench::SplitList;
+using trine_bench::WorkDir;
 
 constexpr const char* kUsage = R"(usage: trine_entity_bench [flags]
   --n N               Person entities loaded (default 1000000; suffixes k, m)
@@ -59,254 +60,45 @@ constexpr const char* kUsage = R"(usage: trine_entity_bench [flags]
   --timeout_s S       kill an engine process silent for S seconds (default 3600)
 )";
 
-// ------------------------------------------------------------------ flags
-
-class Flags {
- public:
-  Flags(int argc, char** argv) {
-    static const std::set<std::string> kBool = {"keep", "help"};
-    static const std::set<std::string> kValued = {
-        "n",   "batch",    "reads", "scans", "scan_rows", "durability", "engines",
-        "dir", "cache_mb", "seed",  "csv",   "json",      "timeout_s"};
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg.rfind("--", 0) != 0)
-        throw BenchError("unexpected argument '" + arg + "'");
-      arg.erase(0, 2);
-      std::string name = arg, value;
-      const size_t eq = arg.find('=');
-      if (eq != std::string::npos) {
-        name = arg.substr(0, eq);
-        value = arg.substr(eq + 1);
-      } else if (kBool.count(name) != 0) {
-        value = "true";
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        throw BenchError("--" + name + " needs a value");
-      }
-      if (kBool.count(name) == 0 && kValued.count(name) == 0)
-        throw BenchError("unknown flag --" + name);
-      values_[name] = value;
-    }
-  }
-
-  bool Has(const std::string& name) const { return values_.count(name) != 0; }
-  std::string Get(const std::string& name, const std::string& fallback) const {
-    auto it = values_.find(name);
-    return it == values_.end() ? fallback : it->second;
-  }
-  bool GetBool(const std::string& name) const {
-    const std::string v = Get(name, "false");
-    if (v == "true" || v == "1" || v == "yes")
-      return true;
-    if (v == "false" || v == "0" || v == "no")
-      return false;
-    throw BenchError("--" + name + " takes true or false, not '" + v + "'");
-  }
-  uint64_t GetNumber(const std::string& name, uint64_t fallback) const {
-    if (!Has(name))
-      return fallback;
-    std::string v = Get(name, "");
-    uint64_t scale = 1;
-    if (!v.empty() && (v.back() == 'k' || v.back() == 'K'))
-      scale = 1000;
-    if (!v.empty() && (v.back() == 'm' || v.back() == 'M'))
-      scale = 1000000;
-    if (scale != 1)
-      v.pop_back();
-    if (v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos)
-      throw BenchError("--" + name + " takes a number, not '" + Get(name, "") + "'");
-    return std::stoull(v) * scale;
-  }
-
- private:
-  std::map<std::string, std::string> values_;
-};
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty())
-      out.push_back(item);
-  }
-  return out;
-}
-
 // ------------------------------------------------------------------ results
 
-// What one engine reported.
-struct EngineRun {
+// What one engine reported (through the pipe from its child process).
+struct EngineRun final : public ResultSink {
+  explicit EngineRun(std::string engine) : name(std::move(engine)) {}
+
   std::string name;
   std::string describe;
-  std::string phase;  // the last phase reported, for errors
-  std::string error;  // empty: ran to the end
-  std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> phases;
+  std::string phase;                 // the last phase reported, for errors
+  std::string error;                 // empty: ran to the end
+  trine_bench::PhaseFigures phases;  // in the order measured
 
-  void Metric(const std::string& p, const std::string& metric, double value) {
+  void Describe(std::string_view text) override { describe = text; }
+  void Metric(std::string_view p, std::string_view metric, double value) override {
     phase = p;
-    for (auto& [phase_name, figures] : phases) {
-      if (phase_name == p) {
-        figures.emplace_back(metric, value);
-        return;
-      }
-    }
-    phases.push_back({p, {{metric, value}}});
+    trine_bench::AddFigure(phases, p, metric, value);
   }
   const double* Find(std::string_view p, std::string_view metric) const {
-    for (const auto& [phase_name, figures] : phases) {
-      if (phase_name != p)
-        continue;
-      for (const auto& [m, v] : figures) {
-        if (m == metric)
-          return &v;
-      }
-    }
-    return nullptr;
+    return trine_bench::FindFigure(phases, p, metric);
   }
 };
 
-// Child side: one line per event, flushed at once.
-//   D <describe> | M <phase> <metric> <value> | E <message>   (tab-separated)
-class PipeSink final : public ResultSink {
- public:
-  explicit PipeSink(std::FILE* f) : f_(f) {}
-  void Describe(std::string_view text) override { Line("D\t" + Clean(text)); }
-  void Metric(std::string_view phase, std::string_view metric, double value) override {
-    char num[40];
-    std::snprintf(num, sizeof(num), "%.17g", value);
-    Line("M\t" + Clean(phase) + "\t" + Clean(metric) + "\t" + num);
-  }
-  void Error(std::string_view message) { Line("E\t" + Clean(message)); }
-
- private:
-  static std::string Clean(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-      if (c == '\t' || c == '\n' || c == '\r')
-        c = ' ';
-    }
-    return out;
-  }
-  void Line(const std::string& line) {
-    std::fputs(line.c_str(), f_);
-    std::fputc('\n', f_);
-    std::fflush(f_);
-  }
-  std::FILE* f_;
-};
-
-void ApplyLine(const std::string& line, EngineRun& run) {
-  std::vector<std::string> f;
-  size_t start = 0;
-  while (true) {
-    const size_t tab = line.find('\t', start);
-    f.push_back(line.substr(start, tab - start));
-    if (tab == std::string::npos)
-      break;
-    start = tab + 1;
-  }
-  if (f[0] == "D" && f.size() == 2) {
-    run.describe = f[1];
-  } else if (f[0] == "M" && f.size() == 4) {
-    run.Metric(f[1], f[2], std::strtod(f[3].c_str(), nullptr));
-  } else if (f[0] == "E" && f.size() == 2) {
-    run.error = f[1];
-  }
-}
-
-void RunInChild(const EngineInfo& info, const BenchSettings& settings, int timeout_s,
-                EngineRun& run) {
-  int fds[2];
-  if (pipe(fds) != 0)
-    throw BenchError(std::string("pipe: ") + std::strerror(errno));
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const pid_t pid = fork();
-  if (pid < 0)
-    throw BenchError(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    close(fds[0]);
-    std::FILE* f = fdopen(fds[1], "w");
-    int code = 0;
-    {
-      PipeSink sink(f);
-      try {
-        RunEngine(info, settings, sink);
-      } catch (const std::exception& e) {
-        sink.Error(e.what());
-        code = 1;
-      }
-    }
-    std::fclose(f);
-    std::fflush(stderr);
-    _exit(code);  // no static destructors: they belong to the parent
-  }
-  close(fds[1]);
-  std::string pending;
-  char buf[4096];
-  bool timed_out = false;
-  while (true) {
-    pollfd p{fds[0], POLLIN, 0};
-    const int ready = poll(&p, 1, timeout_s * 1000);
-    if (ready < 0 && errno == EINTR)
-      continue;
-    if (ready == 0) {
-      // Silent for too long: an engine hang must not hang the whole run.
-      timed_out = true;
-      kill(pid, SIGKILL);
-      break;
-    }
-    const ssize_t got = read(fds[0], buf, sizeof(buf));
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0)
-      break;
-    pending.append(buf, static_cast<size_t>(got));
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      ApplyLine(pending.substr(0, nl), run);
-      pending.erase(0, nl + 1);
-    }
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) {
+// The error texts are this program's own (terser than trine_bench's); the
+// table prints them after the engine and its last phase.
+void RunEngineInChild(const EngineInfo& info, const BenchSettings& settings, int timeout_s,
+                      EngineRun& run) {
+  const trine_bench::ChildEnd end =
+      trine_bench::RunInChild([&](ResultSink& pipe) { RunEngine(info, settings, pipe); }, run,
+                              [&](const std::string& message) { run.error = message; }, timeout_s);
+  if (end.timed_out) {
     run.error = "no progress for " + std::to_string(timeout_s) + " s: killed";
-  } else if (WIFSIGNALED(status)) {
-    run.error = std::string("crashed with signal ") + strsignal(WTERMSIG(status));
-  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && run.error.empty()) {
-    run.error = "exited with status " + std::to_string(WEXITSTATUS(status));
+  } else if (end.signal != 0) {
+    run.error = std::string("crashed with signal ") + strsignal(end.signal);
+  } else if (end.exit_status != 0 && run.error.empty()) {
+    run.error = "exited with status " + std::to_string(end.exit_status);
   }
 }
 
 // ------------------------------------------------------------------ report
-
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), format, v);
-  return buf;
-}
-
-// Three significant digits or so: enough to compare, few enough to read.
-std::string FormatFigure(double v) {
-  if (!std::isfinite(v))
-    return "?";
-  const double a = std::fabs(v);
-  if (a == 0)
-    return "0";
-  if (a < 1)
-    return Fmt("%.3f", v);
-  if (a < 10)
-    return Fmt("%.2f", v);
-  if (a < 100)
-    return Fmt("%.1f", v);
-  return Fmt("%.0f", v);
-}
 
 struct TableRow {
   const char* label;
@@ -314,6 +106,9 @@ struct TableRow {
   const char* metric;
   const char* unit;
 };
+
+// Table cells: down to 3 decimals.
+constexpr int kMaxDecimals = 3;
 
 constexpr TableRow kRows[] = {
     {"bulk_insert", "bulk_insert", "entities_per_s", "entities/s"},
@@ -380,7 +175,7 @@ void PrintTable(std::FILE* out, const BenchSettings& s, const std::vector<Engine
     std::fprintf(out, "%-17s %-14s", row.label, row.unit);
     for (const EngineRun& r : runs) {
       const double* v = r.Find(row.phase, row.metric);
-      std::fprintf(out, " %12s", v != nullptr ? FormatFigure(*v).c_str() : "-");
+      std::fprintf(out, " %12s", v != nullptr ? FormatFigure(*v, kMaxDecimals).c_str() : "-");
     }
     if (ratio) {
       const double* t = trine->Find(row.phase, row.metric);
@@ -457,21 +252,6 @@ void WriteCsv(const std::string& path, const std::vector<EngineRun>& runs) {
     throw BenchError("cannot write " + path);
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += Fmt("\\u%04x", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 void WriteJson(const std::string& path, const BenchSettings& s,
                const std::vector<EngineRun>& runs) {
   std::ofstream f(path);
@@ -504,7 +284,9 @@ void WriteJson(const std::string& path, const BenchSettings& s,
 // ------------------------------------------------------------------ main
 
 int Main(int argc, char** argv) {
-  const Flags flags(argc, argv);
+  const Flags flags(argc, argv, {"keep", "help"},
+                    {"n", "batch", "reads", "scans", "scan_rows", "durability", "engines", "dir",
+                     "cache_mb", "seed", "csv", "json", "timeout_s"});
   if (flags.GetBool("help")) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -538,12 +320,12 @@ int Main(int argc, char** argv) {
         throw BenchError("unknown engine '" + name + "' (known: trine, sqlite)");
       if (e->make == nullptr)
         throw BenchError(name + ": not built (" + e->missing_hint + ")");
-      runs.push_back(EngineRun{name, {}, {}, {}, {}});
+      runs.emplace_back(name);
     }
   } else {
     for (const EngineInfo& e : AllEngines()) {
       if (e.make != nullptr) {
-        runs.push_back(EngineRun{e.name, {}, {}, {}, {}});
+        runs.emplace_back(e.name);
       } else {
         std::fprintf(stderr, "%s: not built (%s)\n", e.name, e.missing_hint);
       }
@@ -552,18 +334,14 @@ int Main(int argc, char** argv) {
   if (runs.empty())
     throw BenchError("no engines selected");
 
-  const bool default_dir = !flags.Has("dir");
-  s.dir = flags.Get("dir", "/tmp/trine-entity-bench-" + std::to_string(getpid()));
-  std::error_code ec;
-  fs::create_directories(s.dir, ec);
-  if (ec)
-    throw BenchError("cannot create --dir " + s.dir + ": " + ec.message());
+  const WorkDir work_dir(flags, "trine-entity-bench");
+  s.dir = work_dir.path();
 
   std::fprintf(stderr,
                "trine_entity_bench: N=%llu, durability %s, in %s (one process per engine)\n",
                static_cast<unsigned long long>(s.n), durability.c_str(), s.dir.c_str());
   for (EngineRun& run : runs)
-    RunInChild(*FindEngine(run.name), s, timeout_s, run);
+    RunEngineInChild(*FindEngine(run.name), s, timeout_s, run);
 
   std::fprintf(stdout, "\n");
   PrintTable(stdout, s, runs);
@@ -572,15 +350,9 @@ int Main(int argc, char** argv) {
     WriteCsv(flags.Get("csv", ""), runs);
   if (flags.Has("json"))
     WriteJson(flags.Get("json", ""), s, runs);
-  // The children removed their stores; remove the directory too if it is
-  // ours (or empty), never a user's directory with other things in it.
-  if (!s.keep) {
-    if (default_dir) {
-      fs::remove_all(s.dir, ec);
-    } else {
-      fs::remove(s.dir, ec);
-    }
-  }
+  // The children removed their stores.
+  if (!s.keep)
+    work_dir.Remove();
   return ok ? 0 : 1;
 }
 

@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include "../common/work_dir.h"
 #include "../db_bench/metrics.h"
 
 namespace trine_entity_bench {
@@ -32,11 +33,7 @@ std::span<const EngineInfo> AllEngines() {
 }
 
 const EngineInfo* FindEngine(std::string_view name) {
-  for (const EngineInfo& e : AllEngines()) {
-    if (name == e.name)
-      return &e;
-  }
-  return nullptr;
+  return trine_bench::FindByName(AllEngines(), name);
 }
 
 // ------------------------------------------------------------------ data
@@ -317,11 +314,7 @@ class Runner {
 void RunEngine(const EngineInfo& info, const BenchSettings& settings, ResultSink& sink) {
   namespace fs = std::filesystem;
   const std::string dir = settings.dir + "/" + info.name;
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw BenchError("cannot create " + dir + ": " + ec.message());
+  trine_bench::MakeEmptyDir(dir);
   // The RSS before the engine exists: what the harness itself holds.
   sink.Metric("process", "base_rss_mb", trine_bench::TakeProcessSnapshot().rss_mb);
 
@@ -350,8 +343,10 @@ void RunEngine(const EngineInfo& info, const BenchSettings& settings, ResultSink
   std::fprintf(stderr, "  %-7s %-17s %10.1f MiB on disk (du), peak RSS %.1f MiB\n", info.name,
                "store", static_cast<double>(du) / (1 << 20), end.peak_rss_mb);
   engine.reset();
-  if (!settings.keep)
+  if (!settings.keep) {
+    std::error_code ec;
     fs::remove_all(dir, ec);
+  }
 }
 
 }  // namespace trine_entity_bench

@@ -3,8 +3,8 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
+#include "../common/result_sink.h"
 #include "entity_engine.h"
 
 namespace trine_entity_bench {
@@ -22,12 +22,7 @@ struct BenchSettings {
 };
 
 // Where an engine's figures go: the parent's tables, through a pipe.
-class ResultSink {
- public:
-  virtual ~ResultSink() = default;
-  virtual void Describe(std::string_view text) = 0;
-  virtual void Metric(std::string_view phase, std::string_view metric, double value) = 0;
-};
+using trine_bench::ResultSink;
 
 // Opens the engine in a fresh store, runs bulk_insert, get_by_id, range_scan
 // and range_scan_fetch, closes it and reports its size and the process's
