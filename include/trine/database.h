@@ -20,6 +20,10 @@
 //     return Status::OK();
 //   }));
 //
+// A Database may be used from many threads at once; a Transaction by one
+// thread at a time, and it must end (commit, roll back or be destroyed)
+// before its Database is destroyed.
+//
 // Attributes are named by their current name, or by field number as "#7"
 // (which also reaches retired fields). Writing NULL retracts an attribute:
 // a triple never holds NULL, and reading an absent attribute gives NULL.
