@@ -183,5 +183,74 @@ TEST_F(OccTest, UniqueUnderRace) {
   EXPECT_EQ(n, kRounds);
 }
 
+// Schema changes (index built and dropped, fields added and renamed) while
+// writers commit: a transaction that overlaps a schema change conflicts and
+// is retried; none is lost, and the index ends up matching the data.
+TEST_F(OccTest, SchemaChangesWhileWriting) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> committed{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; !stop.load() || i < 50; ++i) {
+        Status s = db_->Run(
+            [&](Transaction& txn) {
+              return txn.Insert("Counter", {{"n", Value::Int(t * 100000 + i)}}).status();
+            },
+            relaxed_, 1000);
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        committed.fetch_add(1);
+        if (i > 2000)
+          break;
+      }
+    });
+  }
+  // Two declared states: the index on `n` built or dropped, field 3 added
+  // and then renamed back and forth.
+  std::vector<TypeInfo> versions(2, db_->FindType("Counter").value());
+  FieldInfo extra;
+  extra.name = "extra";
+  extra.number = 3;
+  extra.type = FieldType::kString;
+  versions[0].fields.push_back(extra);
+  versions[1].fields[0].indexed = true;  // n INDEX
+  extra.name = "extra_renamed";
+  versions[1].fields.push_back(extra);
+  int changes = 0;
+  Status failed;
+  for (int round = 0; round < 20 && failed.ok(); ++round) {
+    auto r = db_->UpdateSchema({versions[round % 2]});
+    if (!r.ok())
+      failed = r.status();
+    else
+      changes += r.value().changed() ? 1 : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // End with the index on, so that it must cover every committed insert.
+  if (failed.ok())
+    failed = db_->UpdateSchema({versions[1]}).status();
+  stop = true;
+  for (auto& w : writers)
+    w.join();
+  ASSERT_TRUE(failed.ok()) << failed.ToString();
+  auto txn = db_->Begin();
+  int in_index = 0, entities = 0;
+  ASSERT_TRUE(txn->IndexScan("Counter", "n", {},
+                             [&](const Value&, uint64_t) {
+                               ++in_index;
+                               return true;
+                             })
+                  .ok());
+  ASSERT_TRUE(txn->Scan("Counter",
+                        [&](uint64_t) {
+                          ++entities;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(entities, committed.load());
+  EXPECT_EQ(in_index, committed.load());
+  EXPECT_GT(changes, 0);
+}
+
 }  // namespace
 }  // namespace trine
