@@ -57,11 +57,6 @@ const TypeInfo* Catalog::FindId(uint64_t id) const {
   return it == types.end() ? nullptr : &it->second;
 }
 
-uint64_t Catalog::TypeId(std::string_view name) const {
-  auto it = ids.find(name);
-  return it == ids.end() ? 0 : it->second;
-}
-
 Status TypeTriples(const TypeInfo& type, const std::map<std::string, uint64_t, std::less<>>& ids,
                    std::map<std::string, std::string>* out) {
   Add(out, kSysType, kTypeName, type.id, Value::String(type.name));
@@ -105,85 +100,100 @@ Status TypeTriples(const TypeInfo& type, const std::map<std::string, uint64_t, s
   return Status::OK();
 }
 
-Status LoadCatalog(DB* db, const Snapshot* snapshot, Catalog* out) {
-  std::string lower(1, static_cast<char>(Keyspace::kCatalog));
-  std::string upper = PrefixSuccessor(lower);
-  ReadOptions ro;
-  ro.snapshot = snapshot;
-  ro.lower_bound = lower;
-  ro.upper_bound = upper;
-  std::unique_ptr<Iterator> it = db->NewIterator(ro);
+namespace {
+
+// What the catalog triples say, gathered before it becomes TypeInfo.
+struct CatalogParts {
   std::map<uint64_t, TypeInfo> types;
   std::map<uint64_t, std::map<uint64_t, FieldInfo>> fields;   // type -> number -> field
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> ref_ids;  // (type, number) -> target
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    uint64_t sys, attr, subj;
-    if (!ParseTripleKey(it->key(), &sys, &attr, &subj))
-      return Bad("malformed key");
-    Value v;
-    Status s = DecodeStoredValue(it->value(), &v);
-    if (!s.ok())
-      return Bad(s.message());
-    if (sys == kSysType) {
-      TypeInfo& t = types[subj];
-      t.id = subj;
-      if (attr == kTypeName && v.type() == ValueType::kString) {
-        t.name = v.as_string();
-      } else if (attr == kTypeNumbered && v.type() == ValueType::kBool) {
-        t.numbered = v.as_bool();
-      } else if (attr == kTypeStrict && v.type() == ValueType::kBool) {
-        t.strict = v.as_bool();
-      } else if (attr == kTypeReservedRanges && v.type() == ValueType::kBytes) {
-        std::string_view in = v.as_bytes();
-        uint64_t first, last;
-        while (!in.empty()) {
-          if (!GetVarint64(&in, &first) || !GetVarint64(&in, &last))
-            return Bad("malformed reserved ranges");
-          t.reserved_ranges.emplace_back(first, last);
-        }
-      } else if (attr == kTypeReservedNames && v.type() == ValueType::kBytes) {
-        std::string_view in = v.as_bytes();
-        std::string_view name;
-        while (!in.empty()) {
-          if (!GetLengthPrefixed(&in, &name))
-            return Bad("malformed reserved names");
-          t.reserved_names.emplace_back(name);
-        }
-      } else {
-        return Bad("unexpected type attribute " + std::to_string(attr));
+};
+
+Status AddCatalogTriple(std::string_view key, std::string_view value, CatalogParts* parts) {
+  auto& types = parts->types;
+  auto& fields = parts->fields;
+  auto& ref_ids = parts->ref_ids;
+  uint64_t sys, attr, subj;
+  if (!ParseTripleKey(key, &sys, &attr, &subj))
+    return Bad("malformed key");
+  Value v;
+  Status s = DecodeStoredValue(value, &v);
+  if (!s.ok())
+    return Bad(s.message());
+  if (sys == kSysType) {
+    TypeInfo& t = types[subj];
+    t.id = subj;
+    if (attr == kTypeName && v.type() == ValueType::kString) {
+      t.name = v.as_string();
+    } else if (attr == kTypeNumbered && v.type() == ValueType::kBool) {
+      t.numbered = v.as_bool();
+    } else if (attr == kTypeStrict && v.type() == ValueType::kBool) {
+      t.strict = v.as_bool();
+    } else if (attr == kTypeReservedRanges && v.type() == ValueType::kBytes) {
+      std::string_view in = v.as_bytes();
+      uint64_t first, last;
+      while (!in.empty()) {
+        if (!GetVarint64(&in, &first) || !GetVarint64(&in, &last))
+          return Bad("malformed reserved ranges");
+        t.reserved_ranges.emplace_back(first, last);
       }
-    } else if (sys == kSysField) {
-      uint64_t type = subj >> 32, number = subj & 0xffffffffu;
-      FieldInfo& f = fields[type][number];
-      f.number = number;
-      bool int_ok = v.type() == ValueType::kInt;
-      if (attr == kFieldName && v.type() == ValueType::kString) {
-        f.name = v.as_string();
-      } else if (attr == kFieldType && int_ok && v.as_int() >= 0 &&
-                 v.as_int() <= static_cast<int64_t>(FieldType::kRef)) {
-        f.type = static_cast<FieldType>(v.as_int());
-      } else if (attr == kFieldPrecision && int_ok) {
-        f.precision = static_cast<int>(v.as_int());
-      } else if (attr == kFieldScale && int_ok) {
-        f.scale = static_cast<int>(v.as_int());
-      } else if (attr == kFieldRef && v.type() == ValueType::kRef) {
-        ref_ids[{type, number}] = v.as_ref();
-      } else if (attr == kFieldFlags && int_ok) {
-        f.indexed = (v.as_int() & kFlagIndexed) != 0;
-        f.unique = (v.as_int() & kFlagUnique) != 0;
-        f.required = (v.as_int() & kFlagRequired) != 0;
-      } else if (attr == kFieldState && int_ok && v.as_int() >= 0 && v.as_int() <= 2) {
-        f.state = static_cast<FieldInfo::State>(v.as_int());
-      } else if (attr == kFieldDefault) {
-        f.default_value = v;
-      } else {
-        return Bad("unexpected field attribute " + std::to_string(attr));
+    } else if (attr == kTypeReservedNames && v.type() == ValueType::kBytes) {
+      std::string_view in = v.as_bytes();
+      std::string_view name;
+      while (!in.empty()) {
+        if (!GetLengthPrefixed(&in, &name))
+          return Bad("malformed reserved names");
+        t.reserved_names.emplace_back(name);
       }
     } else {
-      return Bad("unknown system type " + std::to_string(sys));
+      return Bad("unexpected type attribute " + std::to_string(attr));
     }
+  } else if (sys == kSysField) {
+    uint64_t type = subj >> 32, number = subj & 0xffffffffu;
+    FieldInfo& f = fields[type][number];
+    f.number = number;
+    bool int_ok = v.type() == ValueType::kInt;
+    if (attr == kFieldName && v.type() == ValueType::kString) {
+      f.name = v.as_string();
+    } else if (attr == kFieldType && int_ok && v.as_int() >= 0 &&
+               v.as_int() <= static_cast<int64_t>(FieldType::kRef)) {
+      f.type = static_cast<FieldType>(v.as_int());
+    } else if (attr == kFieldPrecision && int_ok) {
+      f.precision = static_cast<int>(v.as_int());
+    } else if (attr == kFieldScale && int_ok) {
+      f.scale = static_cast<int>(v.as_int());
+    } else if (attr == kFieldRef && v.type() == ValueType::kRef) {
+      ref_ids[{type, number}] = v.as_ref();
+    } else if (attr == kFieldFlags && int_ok) {
+      f.indexed = (v.as_int() & kFlagIndexed) != 0;
+      f.unique = (v.as_int() & kFlagUnique) != 0;
+      f.required = (v.as_int() & kFlagRequired) != 0;
+    } else if (attr == kFieldState && int_ok && v.as_int() >= 0 && v.as_int() <= 2) {
+      f.state = static_cast<FieldInfo::State>(v.as_int());
+    } else if (attr == kFieldDefault) {
+      f.default_value = v;
+    } else {
+      return Bad("unexpected field attribute " + std::to_string(attr));
+    }
+  } else {
+    return Bad("unknown system type " + std::to_string(sys));
   }
-  TRINE_RETURN_IF_ERROR(it->status());
+  return Status::OK();
+}
+
+}  // namespace
+
+Status LoadCatalog(DB* db, Catalog* out) {
+  CatalogParts parts;
+  TRINE_RETURN_IF_ERROR(
+      ScanPrefix(db, std::string(1, static_cast<char>(Keyspace::kCatalog)),
+                 [&](std::string_view key, std::string_view value, Status* error) {
+                   *error = AddCatalogTriple(key, value, &parts);
+                   return true;
+                 }));
+  auto& types = parts.types;
+  auto& fields = parts.fields;
+  auto& ref_ids = parts.ref_ids;
   Catalog c;
   c.schema_version = out->schema_version;
   for (auto& [id, t] : types) {

@@ -40,7 +40,6 @@ struct Catalog {
 
   const TypeInfo* Find(std::string_view name) const;
   const TypeInfo* FindId(uint64_t id) const;
-  uint64_t TypeId(std::string_view name) const;  // 0 if unknown
 };
 
 // The catalog triples (key -> stored value) that describe `type`. Ref
@@ -48,8 +47,8 @@ struct Catalog {
 Status TypeTriples(const TypeInfo& type, const std::map<std::string, uint64_t, std::less<>>& ids,
                    std::map<std::string, std::string>* out);
 
-// Reads the catalog at `snapshot` (nullptr: latest).
-Status LoadCatalog(DB* db, const Snapshot* snapshot, Catalog* out);
+// Reads the catalog (latest state) into *out, keeping out->schema_version.
+Status LoadCatalog(DB* db, Catalog* out);
 
 // A field number not used by any field of `type` for a new dynamic field
 // (counting down from kMaxFieldNumber, skipping reserved numbers).

@@ -125,7 +125,7 @@ Status DatabaseImpl::Init() {
     return s;
   }
   auto c = std::make_shared<Catalog>();
-  TRINE_RETURN_IF_ERROR(LoadCatalog(db_.get(), nullptr, c.get()));
+  TRINE_RETURN_IF_ERROR(LoadCatalog(db_.get(), c.get()));
   c->schema_version = 1;
   catalog_ = std::move(c);
   return Status::OK();
@@ -361,7 +361,6 @@ Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
   WriteOptions wo;
   wo.durability = txn->options_.durability;
   TRINE_RETURN_IF_ERROR(db_->Write(wo, batch));
-  uint64_t sequence = LastSequence();
   // Only transactions open now (besides this one) can need this write set
   // for their validation; later ones see the commit in their snapshot.
   bool others_active;
@@ -369,6 +368,11 @@ Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
     std::lock_guard al(active_mu_);
     others_active = active_.size() > 1;
   }
+  if (!others_active && listeners_.empty()) {
+    TrimRecentLocked();
+    return Status::OK();  // nobody needs the commit's sequence or write set
+  }
+  uint64_t sequence = LastSequence();
   if (others_active) {
     CommitRecord record;
     record.sequence = sequence;

@@ -59,8 +59,9 @@ bool ParsePresenceKey(std::string_view key, uint64_t* type, uint64_t* subject);
 bool ParseIndexKey(std::string_view key, size_t prefix_len, Value* v, uint64_t* subject);
 
 // Calls fn(key, value) for each key starting with `prefix` in the latest
-// state, in key order, until fn returns false or sets *error. For bulk work
-// (schema migrations): blocks read are not kept in the block cache.
+// state, in key order, until fn returns false or sets *error. For one-off
+// bulk reads (loading the catalog, schema migrations): the blocks read are not
+// kept in the block cache.
 using PrefixFn = std::function<bool(std::string_view key, std::string_view value, Status* error)>;
 Status ScanPrefix(DB* db, std::string_view prefix, const PrefixFn& fn);
 

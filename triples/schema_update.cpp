@@ -343,12 +343,10 @@ Status Planner::PlanType(const TypeInfo& d, const TypeInfo* e, TypeInfo* r) {
   }
   std::sort(r->reserved_ranges.begin(), r->reserved_ranges.end());
   std::sort(r->reserved_names.begin(), r->reserved_names.end());
+  // r holds e's reservations and maybe more: any difference is a new one.
   if (e != nullptr &&
-      (r->reserved_ranges != e->reserved_ranges || r->reserved_names != e->reserved_names) &&
-      (!d.reserved_ranges.empty() || !d.reserved_names.empty()))
-    if (r->reserved_ranges.size() != e->reserved_ranges.size() ||
-        r->reserved_names.size() != e->reserved_names.size())
-      report.changes.push_back(d.name + ": reserve numbers/names");
+      (r->reserved_ranges != e->reserved_ranges || r->reserved_names != e->reserved_names))
+    report.changes.push_back(d.name + ": reserve numbers/names");
 
   std::set<uint64_t> numbers;
   std::set<std::string> names;
@@ -382,8 +380,6 @@ Status Planner::PlanType(const TypeInfo& d, const TypeInfo* e, TypeInfo* r) {
           batch.DeleteRange(prefix, PrefixSuccessor(prefix));
         }
       }
-      if (kept.state == FieldInfo::State::kDynamic && names.count(kept.name))
-        continue;  // unreachable: PlanField rejects the name clash
       r->fields.push_back(std::move(kept));
     }
   }
@@ -492,7 +488,7 @@ Result<SchemaReport> DatabaseImpl::UpdateSchemaLocked(const std::vector<TypeInfo
   TRINE_RETURN_IF_ERROR(db_->Write(wo, planner.batch));
   auto next = std::make_shared<Catalog>();
   next->schema_version = cur->schema_version + 1;
-  TRINE_RETURN_IF_ERROR(LoadCatalog(db_.get(), nullptr, next.get()));
+  TRINE_RETURN_IF_ERROR(LoadCatalog(db_.get(), next.get()));
   {
     std::lock_guard cl(catalog_mu_);
     catalog_ = std::move(next);

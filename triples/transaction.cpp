@@ -77,78 +77,60 @@ Status TxnImpl::ScanRaw(const std::string& begin, const std::string& end, bool r
   ro.lower_bound = begin;
   ro.upper_bound = end;
   std::unique_ptr<Iterator> it = db_->db_->NewIterator(ro);
-  auto in_range = [&](const std::string& k) { return k >= begin && (end.empty() || k < end); };
-  if (!reverse) {
+  // The transaction's own writes in the range, in scan order (usually none).
+  std::vector<const decltype(writes_)::value_type*> own;
+  for (auto w = writes_.lower_bound(begin); w != writes_.end() && (end.empty() || w->first < end);
+       ++w)
+    own.push_back(&*w);
+  if (reverse) {
+    std::reverse(own.begin(), own.end());
+    it->SeekToLast();
+  } else {
     it->Seek(begin);
-    auto w = writes_.lower_bound(begin);
-    while (true) {
-      bool db_ok = it->Valid();
-      bool w_ok = w != writes_.end() && in_range(w->first);
-      if (!db_ok && !w_ok)
-        break;
-      std::string_view key, value;
-      bool deleted = false;
-      int c = !db_ok ? 1 : !w_ok ? -1 : it->key().compare(w->first);
-      if (c < 0) {
-        key = it->key();
-        value = it->value();
+  }
+  size_t next_own = 0;
+  while (true) {
+    bool db_ok = it->Valid();
+    bool own_ok = next_own < own.size();
+    if (!db_ok && !own_ok)
+      break;
+    // c < 0: the store's key comes first in scan order; c == 0: the
+    // transaction's write replaces the stored entry.
+    int c = !db_ok ? 1 : !own_ok ? -1 : it->key().compare(own[next_own]->first);
+    c = (c > 0) - (c < 0);
+    if (reverse && db_ok && own_ok)
+      c = -c;
+    std::string_view key, value;
+    bool deleted = false;
+    if (c < 0) {
+      key = it->key();
+      value = it->value();
+    } else {
+      key = own[next_own]->first;
+      deleted = !own[next_own]->second.has_value();
+      if (!deleted)
+        value = *own[next_own]->second;
+    }
+    if (!deleted && !fn(key, value)) {
+      // Only what was read up to here counts as read: a later insert
+      // beyond it cannot change this transaction's result.
+      if (reverse) {
+        read_ranges_.emplace_back(std::string(key), end);
       } else {
-        key = w->first;
-        deleted = !w->second.has_value();
-        if (!deleted)
-          value = *w->second;
-      }
-      if (!deleted && !fn(key, value)) {
-        // Only what was read up to here counts as read: a later insert
-        // beyond it cannot change this transaction's result.
         std::string stop(key);
         stop.push_back('\0');
         read_ranges_.emplace_back(begin, std::move(stop));
-        return it->status();
       }
-      if (c <= 0)
-        it->Next();
-      if (c >= 0)
-        ++w;
+      return it->status();
     }
-  } else {
-    it->SeekToLast();
-    auto w = end.empty() ? writes_.end() : writes_.lower_bound(end);
-    bool w_ok = false;
-    auto step_w = [&] {
-      if (w == writes_.begin()) {
-        w_ok = false;
-        return;
-      }
-      --w;
-      w_ok = in_range(w->first);
-    };
-    step_w();
-    while (true) {
-      bool db_ok = it->Valid();
-      if (!db_ok && !w_ok)
-        break;
-      std::string_view key, value;
-      bool deleted = false;
-      int c = !db_ok ? -1 : !w_ok ? 1 : it->key().compare(w->first);
-      if (c > 0) {
-        key = it->key();
-        value = it->value();
-      } else {
-        key = w->first;
-        deleted = !w->second.has_value();
-        if (!deleted)
-          value = *w->second;
-      }
-      if (!deleted && !fn(key, value)) {
-        read_ranges_.emplace_back(std::string(key), end);
-        return it->status();
-      }
-      if (c >= 0)
+    if (c <= 0) {
+      if (reverse)
         it->Prev();
-      if (c <= 0)
-        step_w();
+      else
+        it->Next();
     }
+    if (c >= 0)
+      ++next_own;
   }
   read_ranges_.emplace_back(begin, end);
   return it->status();
@@ -280,14 +262,17 @@ Status TxnImpl::WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_
   if (old_v == v && old_v.type() == v.type() &&
       (v.type() != ValueType::kDecimal || old_v.as_decimal().scale == v.as_decimal().scale))
     return Status::OK();
+  // The new index entry's [index type field value] prefix: the range a
+  // unique check reads, and the key of the entry once the subject is added.
+  std::string index_key;
   if (field.indexed && !v.is_null()) {
-    std::string prefix = IndexValuePrefix(type.id, field.number, v);
+    index_key = IndexValuePrefix(type.id, field.number, v);
     if (field.unique) {
+      const std::string& prefix = index_key;
       uint64_t holder = 0;
-      size_t prefix_len = prefix.size();
       TRINE_RETURN_IF_ERROR(ScanRaw(prefix, PrefixSuccessor(prefix), false,
                                     [&](std::string_view key, std::string_view) {
-                                      std::string_view rest = key.substr(prefix_len);
+                                      std::string_view rest = key.substr(prefix.size());
                                       uint64_t s = 0;
                                       if (GetOrderedVarint(&rest, &s) && s != id) {
                                         holder = s;
@@ -300,6 +285,7 @@ Status TxnImpl::WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_
                                        v.ToString() + " is already used by " + type.name + "[" +
                                        std::to_string(holder) + "]");
     }
+    PutOrderedVarint(&index_key, id);
   }
   std::string key = TripleKey(Keyspace::kData, type.id, field.number, id);
   if (v.is_null()) {
@@ -313,7 +299,7 @@ Status TxnImpl::WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_
     if (!old_v.is_null())
       DeleteRaw(IndexKey(type.id, field.number, old_v, id));
     if (!v.is_null())
-      PutRaw(IndexKey(type.id, field.number, v, id), "");
+      PutRaw(std::move(index_key), "");
   }
   RecordChange(type.id, field.number, id, old_v, v);
   return Status::OK();

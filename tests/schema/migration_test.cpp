@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/entity_util.h"
 #include "tests/util/test_util.h"
 #include "trine/database.h"
 #include "trine/iterator.h"
@@ -58,33 +59,16 @@ class MigrationTest : public ::testing::Test {
 
   size_t IndexEntries(const std::string& type, uint64_t field) {
     uint64_t id = db_->FindType(type)->id;
-    std::string prefix = triples::AttrPrefix(triples::Keyspace::kIndex, id, field);
-    std::string end = triples::PrefixSuccessor(prefix);
-    ReadOptions ro;
-    ro.lower_bound = prefix;
-    ro.upper_bound = end;
-    auto it = db_->storage()->NewIterator(ro);
-    size_t n = 0;
-    for (it->Seek(prefix); it->Valid(); it->Next())
-      ++n;
-    return n;
+    return test::KeysWithPrefix(*db_, triples::AttrPrefix(triples::Keyspace::kIndex, id, field))
+        .size();
   }
 
   uint64_t Insert(const std::string& type, const Fields& fields) {
-    uint64_t id = 0;
-    Status s = db_->Run([&](Transaction& txn) -> Status {
-      TRINE_ASSIGN_OR_RETURN(id, txn.Insert(type, fields));
-      return Status::OK();
-    });
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return id;
+    return test::InsertEntity(*db_, type, fields);
   }
 
   Value GetField(const std::string& type, uint64_t id, const std::string& field) {
-    auto txn = db_->Begin();
-    auto r = txn->GetField(type, id, field);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? r.value() : Value();
+    return test::ReadField(*db_, type, id, field);
   }
 
   std::vector<uint64_t> Range(const std::string& type, const std::string& field, IndexRange range) {

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "common/fault_injection_fs.h"
+#include "tests/util/entity_util.h"
 #include "tests/util/test_util.h"
 #include "trine/database.h"
 #include "trine/iterator.h"
@@ -37,7 +38,7 @@ namespace {
 using Row = std::map<std::string, Value>;
 
 struct State {
-  std::map<uint64_t, Row> items;
+  test::Rows items;
   uint64_t next_id = 0;  // the id the next insert gets
   int64_t counter = 0;   // transactions committed
 };
@@ -234,21 +235,8 @@ enum class CrashMode { kKill, kPowerLoss };
 
 // The index keyspace must be exactly what the items imply.
 void CheckIndexes(Database& db, const State& s) {
-  TypeInfo item = *db.FindType("Item");
-  std::set<std::string> want, got;
-  for (const auto& [id, row] : s.items)
-    for (const FieldInfo& f : item.fields)
-      if (f.indexed && row.count(f.name))
-        want.insert(triples::IndexKey(item.id, f.number, row.at(f.name), id));
-  std::string lower(1, static_cast<char>(triples::Keyspace::kIndex));
-  std::string upper = triples::PrefixSuccessor(lower);
-  ReadOptions ro;
-  ro.lower_bound = lower;
-  ro.upper_bound = upper;
-  auto it = db.storage()->NewIterator(ro);
-  for (it->Seek(lower); it->Valid(); it->Next())
-    got.insert(std::string(it->key()));
-  ASSERT_TRUE(it->status().ok()) << it->status().ToString();
+  std::set<std::string> want = test::ImpliedIndexKeys(*db.FindType("Item"), s.items);
+  std::set<std::string> got = test::IndexKeysInStore(db);
   EXPECT_EQ(got.size(), want.size());
   EXPECT_TRUE(got == want) << "index entries differ from the data";
 }
@@ -291,7 +279,6 @@ void RunCycles(CrashMode mode) {
       ASSERT_TRUE(WIFSIGNALED(status))
           << "the child exited early with code " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     } else {
-      rng();  // the child drew its own time from the same sequence
       ASSERT_EQ(::waitpid(pid, &status, 0), pid);
       ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
           << "the power-loss child failed: " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);

@@ -1,10 +1,12 @@
 // Entity API, indexes, transactions and change sets of the triple store.
 #include "trine/database.h"
 
+#include <algorithm>
 #include <memory>
 
 #include <gtest/gtest.h>
 
+#include "tests/util/entity_util.h"
 #include "tests/util/test_util.h"
 
 namespace trine {
@@ -54,13 +56,7 @@ class DatabaseTest : public ::testing::Test {
   }
 
   uint64_t Insert(const std::string& type, const Fields& fields) {
-    uint64_t id = 0;
-    Status s = db_->Run([&](Transaction& txn) -> Status {
-      TRINE_ASSIGN_OR_RETURN(id, txn.Insert(type, fields));
-      return Status::OK();
-    });
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return id;
+    return test::InsertEntity(*db_, type, fields);
   }
 
   std::optional<Entity> Get(const std::string& type, uint64_t id) {
@@ -210,6 +206,45 @@ TEST_F(DatabaseTest, ReadYourWritesAndRollback) {
   txn->Rollback();
   EXPECT_FALSE(Get("User", id.value()));
   EXPECT_TRUE(txn->Commit().IsInvalidArgument());
+}
+
+// Scans merge the store with the transaction's own inserts, updates and
+// deletes, in both directions.
+TEST_F(DatabaseTest, ScansSeeOwnWritesBothWays) {
+  CreateUser();
+  std::vector<uint64_t> ids;
+  for (int age : {10, 20, 30, 40})
+    ids.push_back(Insert("User", {{"age", Value::Int(age)}}));
+  auto txn = db_->Begin();
+  ASSERT_TRUE(txn->Delete("User", ids[1]).ok());                            // 20 gone
+  ASSERT_TRUE(txn->Update("User", ids[2], {{"age", Value::Int(5)}}).ok());  // 30 -> 5
+  auto added = txn->Insert("User", {{"age", Value::Int(35)}});
+  ASSERT_TRUE(added.ok());
+  auto ages = [&](bool descending) {
+    std::vector<std::pair<int64_t, uint64_t>> out;
+    IndexRange r;
+    r.descending = descending;
+    EXPECT_TRUE(txn->IndexScan("User", "age", r,
+                               [&](const Value& v, uint64_t id) {
+                                 out.emplace_back(v.as_int(), id);
+                                 return true;
+                               })
+                    .ok());
+    return out;
+  };
+  std::vector<std::pair<int64_t, uint64_t>> want = {
+      {5, ids[2]}, {10, ids[0]}, {35, added.value()}, {40, ids[3]}};
+  EXPECT_EQ(ages(false), want);
+  std::reverse(want.begin(), want.end());
+  EXPECT_EQ(ages(true), want);
+  std::vector<uint64_t> scanned;
+  ASSERT_TRUE(txn->Scan("User",
+                        [&](uint64_t id) {
+                          scanned.push_back(id);
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(scanned, (std::vector<uint64_t>{ids[0], ids[2], ids[3], added.value()}));
 }
 
 TEST_F(DatabaseTest, WriteWriteConflictIsDetected) {

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "common/coding.h"
+#include "tests/util/entity_util.h"
 #include "tests/util/test_util.h"
 #include "trine/database.h"
 #include "trine/iterator.h"
@@ -29,7 +30,7 @@ namespace {
 
 // The reference: type -> id -> field name -> value (no nulls).
 using Row = std::map<std::string, Value>;
-using Table = std::map<uint64_t, Row>;
+using Table = test::Rows;
 
 struct FieldSpec {
   std::string name;
@@ -88,8 +89,6 @@ class Model {
       }
       case FieldType::kInt:
         return Value::Int(Rand(40) - 20);
-      case FieldType::kBool:  // stands for the unique int field: a wider domain
-        return Value::Int(Rand(600));
       case FieldType::kDecimal:
         return Value::Dec(Decimal{static_cast<int64_t>(Rand(2001)) - 1000, 2});
       case FieldType::kFloat: {
@@ -101,6 +100,12 @@ class Model {
       default:
         return Value::Int(Rand(5));
     }
+  }
+
+  // Values for `s`: unique fields draw from a wider domain, so that most
+  // inserts succeed and some still collide.
+  Value RandomValueFor(const FieldSpec& s) {
+    return s.unique ? Value::Int(Rand(600)) : RandomValue(s.type);
   }
 
   uint64_t RandomId(const Table& t) {
@@ -308,29 +313,9 @@ class TriplesModelTest : public ::testing::Test {
   // The index keyspace must be exactly what the model's data implies.
   void CheckIndexKeyspace(Model& m) {
     std::set<std::string> want;
-    auto schema = db_->Schema();
-    for (const TypeInfo& t : schema) {
-      const Table& table = TableOf(m, t.name);
-      for (const FieldInfo& f : t.fields) {
-        if (!f.indexed)
-          continue;
-        for (auto& [id, row] : table) {
-          auto it = row.find(f.name);
-          if (it != row.end())
-            want.insert(triples::IndexKey(t.id, f.number, it->second, id));
-        }
-      }
-    }
-    std::set<std::string> got;
-    std::string lower(1, static_cast<char>(triples::Keyspace::kIndex));
-    std::string upper = triples::PrefixSuccessor(lower);
-    ReadOptions ro;
-    ro.lower_bound = lower;
-    ro.upper_bound = upper;
-    auto it = db_->storage()->NewIterator(ro);
-    for (it->Seek(lower); it->Valid(); it->Next())
-      got.insert(std::string(it->key()));
-    ASSERT_TRUE(it->status().ok());
+    for (const TypeInfo& t : db_->Schema())
+      want.merge(test::ImpliedIndexKeys(t, TableOf(m, t.name)));
+    std::set<std::string> got = test::IndexKeysInStore(*db_);
     std::vector<std::string> missing, extra;
     std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
                         std::back_inserter(missing));
@@ -356,7 +341,7 @@ class TriplesModelTest : public ::testing::Test {
       for (const FieldSpec& s : specs) {
         if (m.Rand(3) == 0)
           continue;
-        Value v = m.RandomValue(s.unique ? FieldType::kBool : s.type);
+        Value v = m.RandomValueFor(s);
         fields.emplace_back(s.name, v);
         row[s.name] = v;
       }
@@ -384,7 +369,7 @@ class TriplesModelTest : public ::testing::Test {
           dup = dup || n == s.name;
         if (dup)
           continue;
-        Value v = m.Rand(4) == 0 ? Value() : m.RandomValue(s.unique ? FieldType::kBool : s.type);
+        Value v = m.Rand(4) == 0 ? Value() : m.RandomValueFor(s);
         fields.emplace_back(s.name, v);
         if (v.is_null())
           row.erase(s.name);
