@@ -1,11 +1,13 @@
 # Trine: the two commands of the quick start.
-#   make run    install deps, release build, run the storage benchmark against the peers
+#   make run    install deps, release build, open the TreeQL prompt on a demo store
+#               (build/demo.trine: 2,000 users, 6,000 posts, 4,000 comments; created on first run)
 #   make test   install deps, debug build (ASan+UBSan), all tests; then the TSan concurrency tests
-# Other targets: make build | release | bench | format | format-check | clean
+# Other targets: make build | release | bench | bench-storage | format | format-check | clean
+#   make bench-storage   the storage benchmark against the peers (BENCH_ARGS)
 JOBS ?= $(shell nproc)
 BENCH_ARGS ?= --n 200000 --value 64
 
-.PHONY: deps build release test test-debug test-tsan run bench format format-check clean
+.PHONY: deps build release test test-debug test-tsan run bench bench-storage format format-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +31,9 @@ test-tsan: deps
 test: test-debug test-tsan
 
 run: release
+	build/release/repl/trine --demo build/demo.trine
+
+bench-storage: release
 	build/release/bench/trine_bench $(BENCH_ARGS)
 
 # The full comparison quoted in README.md (1M and 5M triples, 16 B and 64 B values).

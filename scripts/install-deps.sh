@@ -4,17 +4,17 @@
 # downloaded outside Debian's package registry.
 #
 #   scripts/install-deps.sh           # build + test + peer benchmark deps
-#   TRINE_NO_PEERS=1 scripts/install-deps.sh   # skip RocksDB/LevelDB/SQLite
+#   TRINE_NO_PEERS=1 scripts/install-deps.sh   # skip RocksDB/LevelDB
 set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config clang-format
   libboost-dev libzstd-dev libxxhash-dev libroaring-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  libfmt-dev
+  libfmt-dev libsqlite3-dev libedit-dev
 )
 if [ -z "${TRINE_NO_PEERS:-}" ]; then
-  pkgs+=(librocksdb-dev libleveldb-dev libsqlite3-dev)
+  pkgs+=(librocksdb-dev libleveldb-dev)
 fi
 
 missing=()

@@ -40,6 +40,7 @@ class DatabaseImpl final : public Database {
              int max_attempts) override;
   std::vector<TypeInfo> Schema() const override;
   std::optional<TypeInfo> FindType(std::string_view name) const override;
+  uint64_t schema_version() const override { return catalog()->schema_version; }
   Result<SchemaReport> UpdateSchema(const std::vector<TypeInfo>& types,
                                     const SchemaUpdateOptions& options) override;
   void AddCommitListener(CommitListener* listener) override;

@@ -33,6 +33,14 @@ class TxnImpl final : public Transaction {
                    const std::function<bool(const Value&, uint64_t)>& fn) override;
   Status Referrers(std::string_view type, std::string_view field, uint64_t target,
                    const std::function<bool(uint64_t)>& fn) override;
+  Status MultiGetField(std::string_view type, std::string_view field,
+                       const std::vector<uint64_t>& ids, std::vector<Value>* out) override;
+  Status MultiReferrers(std::string_view type, std::string_view field,
+                        const std::vector<uint64_t>& targets,
+                        const std::function<bool(uint64_t, uint64_t)>& fn) override;
+  Status MultiExists(std::string_view type, const std::vector<uint64_t>& ids,
+                     std::vector<uint8_t>* out) override;
+  ReadStats read_stats() const override { return stats_; }
   Status Commit() override;
   void Rollback() override;
 
@@ -48,7 +56,18 @@ class TxnImpl final : public Transaction {
   void PutRaw(std::string key, std::string value);
   void DeleteRaw(std::string key);
 
+  // Positions `it` at the first key >= `key`, stepping forward a few entries
+  // before falling back to a seek (ascending lookups of nearby ids).
+  void SeekForward(Iterator* it, const std::string& key, uint64_t max_steps);
+  // Ascending point lookups of `keys` (the keys of subjects `ids`) through
+  // one iterator bounded by [lower, upper); fn(i, value or nullptr).
+  Status MultiGetRaw(const std::vector<std::string>& keys, const std::vector<uint64_t>& ids,
+                     std::string_view lower,
+                     std::string_view upper,
+                     const std::function<Status(size_t, const std::string_view*)>& fn);
+
   Status CheckOpen() const;
+  Status CheckWritable() const;
   Result<const TypeInfo*> ResolveType(std::string_view name) const;
   // `create`: an unknown name in a lax type becomes a dynamic field.
   Result<const FieldInfo*> ResolveField(const TypeInfo*& type, std::string_view name, bool create);
@@ -81,6 +100,7 @@ class TxnImpl final : public Transaction {
   // Every write in order; coalesced per triple at commit (first old value,
   // last new value).
   std::vector<Change> changes_;
+  ReadStats stats_;
 };
 
 }  // namespace trine::triples

@@ -174,8 +174,18 @@ class CommitListener {
 
 // ---------------------------------------------------------- transactions --
 
+// Entries a transaction has read: every key visited by a lookup or a scan
+// (data, index and presence entries), and the iterator positionings.
+struct ReadStats {
+  uint64_t entries_read = 0;
+  uint64_t seeks = 0;
+};
+
 struct TransactionOptions {
   Durability durability = Durability::kDurable;
+  // A read-only transaction refuses writes and records no read set (there is
+  // nothing to validate), so long scans cost no memory.
+  bool read_only = false;
 };
 
 class Transaction {
@@ -202,6 +212,25 @@ class Transaction {
   // traversal), in ascending id order. The forward direction is GetField.
   virtual Status Referrers(std::string_view type, std::string_view field, uint64_t target,
                            const std::function<bool(uint64_t id)>& fn) = 0;
+
+  // Batched reads, for the query executor: one iterator serves many ids, so a
+  // column fetched for N rows costs one positioning plus short steps instead
+  // of N lookups through every level of the tree.
+  //
+  // `ids` ascending; (*out)[i] is ids[i]'s value of `field` (null if absent).
+  virtual Status MultiGetField(std::string_view type, std::string_view field,
+                               const std::vector<uint64_t>& ids, std::vector<Value>* out) = 0;
+  // `targets` ascending; fn(target, referrer) for every subject of `type`
+  // whose reference `field` points at a target, by target then referrer.
+  virtual Status MultiReferrers(std::string_view type, std::string_view field,
+                                const std::vector<uint64_t>& targets,
+                                const std::function<bool(uint64_t target, uint64_t id)>& fn) = 0;
+  // `ids` ascending; (*out)[i] is 1 if ids[i] is an entity of `type`.
+  virtual Status MultiExists(std::string_view type, const std::vector<uint64_t>& ids,
+                             std::vector<uint8_t>* out) = 0;
+
+  // What this transaction has read so far (counted, for EXPLAIN and tests).
+  virtual ReadStats read_stats() const = 0;
 
   // Applies the writes atomically. Conflict if a concurrent commit changed
   // what this transaction read; the transaction is finished either way.
@@ -233,6 +262,8 @@ class Database {
   // The current schema, types in id order.
   virtual std::vector<TypeInfo> Schema() const = 0;
   virtual std::optional<TypeInfo> FindType(std::string_view name) const = 0;
+  // Changes whenever the schema does (compiled queries check it).
+  virtual uint64_t schema_version() const = 0;
   // Makes each of `types` the declared state of that type (matched by id when
   // numbered, else by name; new types are created). Types not listed are left
   // as they are. Fields are matched by number: a new name is a rename, a

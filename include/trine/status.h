@@ -48,6 +48,8 @@ class [[nodiscard]] Status {
   static Status ReadOnly(std::string_view msg) { return Status(Code::kReadOnly, msg); }
   static Status Aborted(std::string_view msg) { return Status(Code::kAborted, msg); }
   static Status Conflict(std::string_view msg) { return Status(Code::kConflict, msg); }
+  // A status of the given code (e.g. to re-word another status's message).
+  static Status Make(Code code, std::string_view msg) { return Status(code, msg); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }

@@ -1,0 +1,1002 @@
+// Executing a level (plan.h) for a batch of parent rows:
+//
+//   candidates  from the access path, per parent (or once, shared by every
+//               parent, when the path does not depend on the parent row);
+//               streamed in chunks when an ordered index or scan can stop
+//               after OFFSET + LIMIT rows pass
+//   filter      WHERE columns fetched for the chunk (one batched read per
+//               column), WHERE's sub-queries run for the chunk, WHERE evaluated
+//   order       unless the access path already yields ORDER BY order: sort
+//               keys fetched for the survivors, each parent's rows sorted
+//               (ties by subject id, in the last key's direction)
+//   limit       OFFSET / LIMIT per parent
+//   output      the projection's columns and sub-queries for the rows kept,
+//               then one tree per row
+//
+// Columns are fetched by Transaction::MultiGetField with ids sorted, so a
+// column costs one iterator for the whole batch, and reference paths
+// (`o.buyer.name`) fetch each distinct target once.
+#include "treeql/executor.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+#include "treeql/binder.h"
+#include "treeql/ops.h"
+
+namespace trine::treeql {
+namespace {
+
+constexpr uint64_t kNoLimit = std::numeric_limits<uint64_t>::max();
+constexpr uint32_t kNoRow = std::numeric_limits<uint32_t>::max();
+
+struct Batch;
+
+// The row an expression is evaluated for, and the rows of the enclosing
+// levels (outer).
+struct Env {
+  Batch* batch = nullptr;
+  uint32_t row = kNoRow;
+  const Env* outer = nullptr;
+};
+
+struct Batch {
+  const Level* level = nullptr;
+  std::vector<uint64_t> ids;
+  std::vector<uint32_t> parent;
+  std::vector<std::vector<Value>> cols;  // [column][row]
+  std::vector<uint8_t> seeded;           // [column]: filled for every row by the access path
+  std::vector<std::vector<Tree>> nested;  // [slot][row]
+  std::vector<uint8_t> pass;              // [row]: passed the filter
+  std::vector<Env> envs;                  // [row]
+  std::vector<uint8_t> agg_keep;          // [parent]: an aggregate query's row survives OFFSET/LIMIT
+  const std::vector<const Env*>* parents = nullptr;
+
+  uint32_t AddRow(uint64_t id, uint32_t parent_index) {
+    ids.push_back(id);
+    parent.push_back(parent_index);
+    for (auto& c : cols)
+      c.emplace_back();
+    for (auto& n : nested)
+      n.emplace_back();
+    pass.push_back(0);
+    return static_cast<uint32_t>(ids.size() - 1);
+  }
+  void BuildEnvs() {
+    size_t old = envs.size();
+    envs.resize(ids.size());
+    for (size_t r = old; r < ids.size(); ++r)
+      envs[r] = Env{this, static_cast<uint32_t>(r), (*parents)[parent[r]]};
+  }
+};
+
+std::optional<uint64_t> AsId(const Value& v) {
+  if (v.type() == ValueType::kRef)
+    return v.as_ref();
+  if (v.type() == ValueType::kInt && v.as_int() >= 0)
+    return static_cast<uint64_t>(v.as_int());
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct Executor::Impl {
+  Transaction& txn;
+  std::vector<Value> params;
+  size_t named_base = 0;  // index in params of the first named parameter
+  uint32_t error_pos = 0;
+  // kAgg values of the aggregate row being built.
+  std::unordered_map<const BExpr*, Value> agg_values;
+
+  Impl(Transaction& t, std::vector<Value> p, size_t n)
+      : txn(t), params(std::move(p)), named_base(n) {}
+
+  Status Fail(uint32_t pos, std::string message) {
+    error_pos = pos;
+    return Status::InvalidArgument(message);
+  }
+  Status At(uint32_t pos, Status s) {
+    if (!s.ok() && error_pos == 0)
+      error_pos = pos;
+    return s;
+  }
+
+  // ------------------------------------------------------------- values --
+
+  Result<Value> Eval(const BExpr& e, const Env* env);
+  Result<Tree> EvalTree(const BExpr& e, const Env* env);
+  Result<std::optional<bool>> EvalCond(const BExpr& e, const Env* env) {
+    TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, env));
+    if (v.is_null())
+      return std::optional<bool>();
+    if (v.type() != ValueType::kBool)
+      return Fail(e.pos, "expected a condition (bool), got " + std::string(ValueTypeName(v.type())));
+    return std::optional<bool>(v.as_bool());
+  }
+
+  const Env* Up(const Env* env, int up) {
+    for (int i = 0; i < up && env != nullptr; ++i)
+      env = env->outer;
+    return env;
+  }
+
+  // ----------------------------------------------------------- levels --
+
+  Status Run(const Level& level, const std::vector<const Env*>& parents, Batch* b,
+             std::vector<std::vector<uint32_t>>* finals);
+  Status Candidates(const Level& level, Batch* b, const std::vector<uint64_t>& need,
+                    const std::vector<uint64_t>& lim);
+  Status Source(const Level& level, const Env* parent,
+                const std::function<Status(uint64_t, const Value*, bool*)>& fn);
+  Status FilterRows(const Level& level, Batch* b, uint32_t begin, uint32_t end);
+  Status Fetch(const Level& level, Batch* b, Phase phase, const std::vector<uint32_t>& rows);
+  Status RunNested(const Level& level, Batch* b, Phase phase, const std::vector<uint32_t>& rows);
+  Status Shape(const Level& level, Batch* b, const std::vector<std::vector<uint32_t>>& finals,
+               std::vector<Tree>* per_parent);
+  Result<Tree> RowTree(const Level& level, Batch* b, uint32_t row);
+  Result<Tree> AggregateRow(const Level& level, Batch* b, const std::vector<uint32_t>& rows,
+                            const Env* parent);
+  Status ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows);
+  Result<Value> Reduce(Agg agg, bool distinct, const std::vector<Value>& values, uint32_t pos);
+};
+
+// ------------------------------------------------------------------ Eval --
+
+Result<Value> Executor::Impl::Eval(const BExpr& e, const Env* env) {
+  using K = BExpr::Kind;
+  switch (e.kind) {
+    case K::kConst:
+      return e.value;
+    case K::kParam: {
+      size_t i = e.param >= kNamedParamBase
+                     ? static_cast<size_t>(e.param - kNamedParamBase) + named_base
+                     : static_cast<size_t>(e.param);
+      if (i >= params.size())
+        return Fail(e.pos, "no value given for this parameter");
+      return params[i];
+    }
+    case K::kColumn: {
+      const Env* x = Up(env, e.up);
+      return x->batch->cols[static_cast<size_t>(e.slot)][x->row];
+    }
+    case K::kSubject: {
+      const Env* x = Up(env, e.up);
+      if (e.scope < 0)
+        return Value::Ref(x->batch->ids[x->row]);
+      const RefScope& rs = x->batch->level->ref_scopes[static_cast<size_t>(e.scope)];
+      const Value& v = x->batch->cols[static_cast<size_t>(rs.source_column)][x->row];
+      std::optional<uint64_t> id = AsId(v);
+      return id ? Value::Ref(*id) : Value();
+    }
+    case K::kUnary: {
+      TRINE_ASSIGN_OR_RETURN(Value a, Eval(e.args[0], env));
+      if (e.op == Op::kNot) {
+        if (a.is_null())
+          return Value();
+        if (a.type() != ValueType::kBool)
+          return Fail(e.args[0].pos, "NOT needs a bool");
+        return Value::Bool(!a.as_bool());
+      }
+      Result<Value> r = Arith(Op::kNeg, a, Value());
+      return r.ok() ? r : Fail(e.pos, r.status().message());
+    }
+    case K::kBinary: {
+      if (e.op == Op::kAnd || e.op == Op::kOr) {
+        TRINE_ASSIGN_OR_RETURN(std::optional<bool> a, EvalCond(e.args[0], env));
+        bool is_and = e.op == Op::kAnd;
+        if (a && *a != is_and)
+          return Value::Bool(*a);  // FALSE AND x, TRUE OR x
+        TRINE_ASSIGN_OR_RETURN(std::optional<bool> b, EvalCond(e.args[1], env));
+        if (b && *b != is_and)
+          return Value::Bool(*b);
+        if (!a || !b)
+          return Value();
+        return Value::Bool(is_and);
+      }
+      TRINE_ASSIGN_OR_RETURN(Value a, Eval(e.args[0], env));
+      TRINE_ASSIGN_OR_RETURN(Value b, Eval(e.args[1], env));
+      if (e.op >= Op::kEq && e.op <= Op::kGe) {
+        std::optional<int> c = CompareValues(a, b);
+        if (!c)
+          return Value();
+        switch (e.op) {
+          case Op::kEq:
+            return Value::Bool(*c == 0);
+          case Op::kNe:
+            return Value::Bool(*c != 0);
+          case Op::kLt:
+            return Value::Bool(*c < 0);
+          case Op::kLe:
+            return Value::Bool(*c <= 0);
+          case Op::kGt:
+            return Value::Bool(*c > 0);
+          default:
+            return Value::Bool(*c >= 0);
+        }
+      }
+      Result<Value> r = Arith(e.op, a, b);
+      return r.ok() ? r : Fail(e.pos, r.status().message());
+    }
+    case K::kIsNull: {
+      TRINE_ASSIGN_OR_RETURN(Value a, Eval(e.args[0], env));
+      return Value::Bool(a.is_null() != e.negated);
+    }
+    case K::kIn: {
+      TRINE_ASSIGN_OR_RETURN(Value a, Eval(e.args[0], env));
+      bool unknown = a.is_null();
+      bool found = false;
+      auto test = [&](const Value& x) {
+        std::optional<int> c = CompareValues(a, x);
+        if (!c)
+          unknown = true;
+        else if (*c == 0)
+          found = true;
+      };
+      if (e.slot >= 0) {
+        const Tree& t = env->batch->nested[static_cast<size_t>(e.slot)][env->row];
+        for (const Tree& item : t.items())
+          if (!found)
+            test(item.value());
+      } else {
+        for (size_t i = 1; i < e.args.size() && !found; ++i) {
+          TRINE_ASSIGN_OR_RETURN(Value x, Eval(e.args[i], env));
+          test(x);
+        }
+      }
+      if (found)
+        return Value::Bool(!e.negated);
+      if (unknown)
+        return Value();
+      return Value::Bool(e.negated);
+    }
+    case K::kLike: {
+      TRINE_ASSIGN_OR_RETURN(Value a, Eval(e.args[0], env));
+      TRINE_ASSIGN_OR_RETURN(Value p, Eval(e.args[1], env));
+      if (a.is_null() || p.is_null())
+        return Value();
+      if (a.type() != ValueType::kString || p.type() != ValueType::kString)
+        return Value();
+      return Value::Bool(Like(a.as_string(), p.as_string()) != e.negated);
+    }
+    case K::kBetween: {
+      TRINE_ASSIGN_OR_RETURN(Value a, Eval(e.args[0], env));
+      TRINE_ASSIGN_OR_RETURN(Value lo, Eval(e.args[1], env));
+      TRINE_ASSIGN_OR_RETURN(Value hi, Eval(e.args[2], env));
+      std::optional<int> c1 = CompareValues(a, lo), c2 = CompareValues(a, hi);
+      // a >= lo AND a <= hi, in three-valued logic.
+      std::optional<bool> x = c1 ? std::optional<bool>(*c1 >= 0) : std::nullopt;
+      std::optional<bool> y = c2 ? std::optional<bool>(*c2 <= 0) : std::nullopt;
+      std::optional<bool> r;
+      if ((x && !*x) || (y && !*y))
+        r = false;
+      else if (x && y)
+        r = true;
+      if (!r)
+        return Value();
+      return Value::Bool(*r != e.negated);
+    }
+    case K::kCase: {
+      size_t pairs = (e.args.size() - (e.has_else ? 1 : 0)) / 2;
+      for (size_t i = 0; i < pairs; ++i) {
+        TRINE_ASSIGN_OR_RETURN(std::optional<bool> c, EvalCond(e.args[2 * i], env));
+        if (c && *c)
+          return Eval(e.args[2 * i + 1], env);
+      }
+      if (e.has_else)
+        return Eval(e.args.back(), env);
+      return Value();
+    }
+    case K::kSubquery:
+    case K::kAggSub: {
+      const Tree& t = env->batch->nested[static_cast<size_t>(e.slot)][env->row];
+      if (!t.is_value())
+        return Fail(e.pos, "this sub-query gives rows, not a single value");
+      return t.value();
+    }
+    case K::kAgg: {
+      auto it = agg_values.find(&e);
+      if (it == agg_values.end())
+        return Fail(e.pos, "aggregate used outside an aggregate query");
+      return it->second;
+    }
+    case K::kShape:
+    case K::kList:
+      return Fail(e.pos, "a shape or a list is not a single value");
+  }
+  return Fail(e.pos, "unsupported expression");
+}
+
+Result<Tree> Executor::Impl::EvalTree(const BExpr& e, const Env* env) {
+  switch (e.kind) {
+    case BExpr::Kind::kShape: {
+      Tree t = Tree::Object();
+      for (size_t i = 0; i < e.args.size(); ++i) {
+        TRINE_ASSIGN_OR_RETURN(Tree v, EvalTree(e.args[i], env));
+        t.Add(e.keys[i], std::move(v));
+      }
+      return t;
+    }
+    case BExpr::Kind::kList: {
+      Tree t = Tree::Array();
+      for (const BExpr& a : e.args) {
+        TRINE_ASSIGN_OR_RETURN(Tree v, EvalTree(a, env));
+        t.Push(std::move(v));
+      }
+      return t;
+    }
+    case BExpr::Kind::kSubquery:
+      // Each sub-query slot is used by exactly one expression, once per row.
+      return std::move(env->batch->nested[static_cast<size_t>(e.slot)][env->row]);
+    default: {
+      TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, env));
+      return Tree(std::move(v));
+    }
+  }
+}
+
+// ------------------------------------------------------------ fetching --
+
+Status Executor::Impl::Fetch(const Level& level, Batch* b, Phase phase,
+                             const std::vector<uint32_t>& rows) {
+  if (rows.empty())
+    return Status::OK();
+  for (size_t c = 0; c < level.columns.size(); ++c) {
+    const Column& col = level.columns[c];
+    if (col.phase != phase || b->seeded[c])
+      continue;
+    // (id, row) sorted by id: MultiGetField wants ascending ids.
+    std::vector<std::pair<uint64_t, uint32_t>> keyed;
+    keyed.reserve(rows.size());
+    if (col.scope < 0) {
+      for (uint32_t r : rows)
+        keyed.emplace_back(b->ids[r], r);
+    } else {
+      const RefScope& rs = level.ref_scopes[static_cast<size_t>(col.scope)];
+      for (uint32_t r : rows)
+        if (std::optional<uint64_t> id = AsId(b->cols[static_cast<size_t>(rs.source_column)][r]))
+          keyed.emplace_back(*id, r);
+    }
+    if (!std::is_sorted(keyed.begin(), keyed.end()))
+      std::sort(keyed.begin(), keyed.end());
+    std::vector<uint64_t> ids;
+    ids.reserve(keyed.size());
+    for (const auto& k : keyed)
+      if (ids.empty() || ids.back() != k.first)
+        ids.push_back(k.first);
+    std::vector<Value> values;
+    Status s = txn.MultiGetField(col.type, col.field->name, ids, &values);
+    if (!s.ok())
+      return At(level.pos, s);
+    size_t j = 0;
+    for (const auto& [id, r] : keyed) {
+      while (ids[j] != id)
+        ++j;
+      b->cols[c][r] = values[j];
+    }
+  }
+  return Status::OK();
+}
+
+Status Executor::Impl::RunNested(const Level& level, Batch* b, Phase phase,
+                                 const std::vector<uint32_t>& rows) {
+  if (rows.empty())
+    return Status::OK();
+  for (size_t slot = 0; slot < level.nested.size(); ++slot) {
+    if (level.nested_phase[slot] != phase)
+      continue;
+    const Level& sub = *level.nested[slot];
+    b->BuildEnvs();
+    std::vector<const Env*> parents;
+    parents.reserve(rows.size());
+    for (uint32_t r : rows)
+      parents.push_back(&b->envs[r]);
+    Batch nb;
+    std::vector<std::vector<uint32_t>> finals;
+    TRINE_RETURN_IF_ERROR(Run(sub, parents, &nb, &finals));
+    std::vector<Tree> per_parent;
+    TRINE_RETURN_IF_ERROR(Shape(sub, &nb, finals, &per_parent));
+    for (size_t i = 0; i < rows.size(); ++i)
+      b->nested[slot][rows[i]] = std::move(per_parent[i]);
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------- candidates --
+
+// Calls fn(id, seed, &stop) for the subjects the access path yields for one
+// parent, in access-path order; `seed` is the access field's value when the
+// index gave it.
+Status Executor::Impl::Source(const Level& level, const Env* parent,
+                              const std::function<Status(uint64_t, const Value*, bool*)>& fn) {
+  const AccessPath& a = level.access;
+  // Keys and bounds are bound inside the level but read only enclosing rows:
+  // an env one step inside the parent's.
+  Env pe{nullptr, kNoRow, parent};
+  bool stop = false;
+  Status inner;
+  if (a.kind == AccessPath::Kind::kTypeScan) {
+    Status s = txn.Scan(level.type, [&](uint64_t id) {
+      inner = fn(id, nullptr, &stop);
+      return inner.ok() && !stop;
+    });
+    TRINE_RETURN_IF_ERROR(inner);
+    return At(level.pos, s);
+  }
+  // kIndexRange: intersect the bounds, evaluated for this parent.
+  const FieldInfo& f = *a.field;
+  std::optional<IndexBound> lower, upper;
+  bool empty = false;
+  auto tighten = [&](std::optional<IndexBound>* cur, const Value& v, bool inclusive, bool is_lower) {
+    bool exact = true;
+    std::optional<Value> bv = IndexBoundValue(v, f, is_lower, &exact);
+    if (!bv) {
+      empty = true;
+      return;
+    }
+    if (!exact)
+      inclusive = true;  // rounded inward: the rounded value itself may match
+    if (!*cur) {
+      *cur = IndexBound{*bv, inclusive};
+      return;
+    }
+    int c = SortCompare(*bv, (*cur)->value);
+    if ((is_lower && c > 0) || (!is_lower && c < 0) || (c == 0 && !inclusive))
+      *cur = IndexBound{*bv, inclusive};
+  };
+  for (const auto& [op, e] : a.bounds) {
+    TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
+    if (v.is_null()) {
+      empty = true;
+      continue;
+    }
+    if (op == Op::kEq || op == Op::kGt || op == Op::kGe)
+      tighten(&lower, v, op != Op::kGt, true);
+    if (op == Op::kEq || op == Op::kLt || op == Op::kLe)
+      tighten(&upper, v, op != Op::kLt, false);
+  }
+  for (const BExpr& p : a.like_patterns) {
+    TRINE_ASSIGN_OR_RETURN(Value v, Eval(p, &pe));
+    if (v.type() != ValueType::kString) {
+      empty = true;
+      continue;
+    }
+    std::string prefix = LikePrefix(v.as_string());
+    if (prefix.empty())
+      continue;
+    tighten(&lower, Value::String(prefix), true, true);
+    // Valid UTF-8 never holds 0xff, so every string starting with the
+    // prefix sorts below prefix + 0xff.
+    tighten(&upper, Value::String(prefix + "\xff"), false, false);
+  }
+  if (empty)
+    return Status::OK();
+  std::vector<Value> points;
+  if (!a.in_lists.empty()) {
+    for (const BExpr& e : a.in_lists[0]) {
+      TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
+      bool exact = true;
+      std::optional<Value> bv = v.is_null() ? std::nullopt : IndexBoundValue(v, f, true, &exact);
+      if (bv && exact)
+        points.push_back(*bv);
+    }
+    std::sort(points.begin(), points.end(),
+              [](const Value& x, const Value& y) { return SortCompare(x, y) < 0; });
+    points.erase(std::unique(points.begin(), points.end(),
+                             [](const Value& x, const Value& y) { return SortCompare(x, y) == 0; }),
+                 points.end());
+    if (a.descending)
+      std::reverse(points.begin(), points.end());
+  }
+  auto scan = [&](const IndexRange& range) -> Status {
+    Status s = txn.IndexScan(level.type, f.name, range, [&](const Value& v, uint64_t id) {
+      inner = fn(id, &v, &stop);
+      return inner.ok() && !stop;
+    });
+    TRINE_RETURN_IF_ERROR(inner);
+    return At(level.pos, s);
+  };
+  if (!a.in_lists.empty()) {
+    for (const Value& p : points) {
+      if (lower && SortCompare(p, lower->value) < (lower->inclusive ? 0 : 1))
+        continue;
+      if (upper && SortCompare(p, upper->value) > (upper->inclusive ? 0 : -1))
+        continue;
+      IndexRange r;
+      r.lower = IndexBound{p, true};
+      r.upper = IndexBound{p, true};
+      TRINE_RETURN_IF_ERROR(scan(r));
+      if (stop)
+        return Status::OK();
+    }
+  } else {
+    IndexRange r;
+    r.lower = lower;
+    r.upper = upper;
+    r.descending = a.descending;
+    TRINE_RETURN_IF_ERROR(scan(r));
+  }
+  if (stop || !a.append_nulls)
+    return Status::OK();
+  // NULLs sort last: the subjects without a value of the ordered field,
+  // after the index (which holds no NULLs), in id order of the direction.
+  std::vector<uint64_t> nulls, chunk;
+  auto flush = [&]() -> Status {
+    std::vector<Value> values;
+    TRINE_RETURN_IF_ERROR(At(level.pos, txn.MultiGetField(level.type, f.name, chunk, &values)));
+    for (size_t i = 0; i < chunk.size(); ++i)
+      if (values[i].is_null())
+        nulls.push_back(chunk[i]);
+    chunk.clear();
+    return Status::OK();
+  };
+  Status s = txn.Scan(level.type, [&](uint64_t id) {
+    chunk.push_back(id);
+    if (chunk.size() == 512)
+      inner = flush();
+    return inner.ok();
+  });
+  TRINE_RETURN_IF_ERROR(inner);
+  TRINE_RETURN_IF_ERROR(At(level.pos, s));
+  TRINE_RETURN_IF_ERROR(flush());
+  if (a.descending)
+    std::reverse(nulls.begin(), nulls.end());
+  Value null;
+  for (uint64_t id : nulls) {
+    TRINE_RETURN_IF_ERROR(fn(id, &null, &stop));
+    if (stop)
+      break;
+  }
+  return Status::OK();
+}
+
+Status Executor::Impl::FilterRows(const Level& level, Batch* b, uint32_t begin, uint32_t end) {
+  std::vector<uint32_t> rows;
+  for (uint32_t r = begin; r < end; ++r)
+    rows.push_back(r);
+  TRINE_RETURN_IF_ERROR(Fetch(level, b, Phase::kFilter, rows));
+  TRINE_RETURN_IF_ERROR(RunNested(level, b, Phase::kFilter, rows));
+  b->BuildEnvs();
+  for (uint32_t r : rows) {
+    if (!level.where) {
+      b->pass[r] = 1;
+      continue;
+    }
+    TRINE_ASSIGN_OR_RETURN(std::optional<bool> ok, EvalCond(*level.where, &b->envs[r]));
+    b->pass[r] = ok && *ok;
+  }
+  return Status::OK();
+}
+
+Status Executor::Impl::Candidates(const Level& level, Batch* b, const std::vector<uint64_t>& need,
+                                  const std::vector<uint64_t>& lim) {
+  const AccessPath& a = level.access;
+  const std::vector<const Env*>& parents = *b->parents;
+  size_t seed_col = a.field_column >= 0 ? static_cast<size_t>(a.field_column) : SIZE_MAX;
+  if (seed_col != SIZE_MAX)
+    b->seeded[seed_col] = 1;
+  switch (a.kind) {
+    case AccessPath::Kind::kNone:
+      for (uint32_t p = 0; p < parents.size(); ++p)
+        b->AddRow(0, p);
+      return FilterRows(level, b, 0, static_cast<uint32_t>(b->ids.size()));
+    case AccessPath::Kind::kPoint: {
+      std::vector<std::pair<uint64_t, uint32_t>> rows;
+      for (uint32_t p = 0; p < parents.size(); ++p) {
+        std::vector<uint64_t> ids;
+        for (const BExpr& k : a.keys) {
+          Env pe{nullptr, kNoRow, parents[p]};
+          TRINE_ASSIGN_OR_RETURN(Value v, Eval(k, &pe));
+          if (std::optional<uint64_t> id = AsId(v))
+            ids.push_back(*id);
+        }
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        for (uint64_t id : ids)
+          rows.emplace_back(id, p);
+      }
+      std::vector<uint64_t> sorted;
+      for (const auto& r : rows)
+        sorted.push_back(r.first);
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      std::vector<uint8_t> exists;
+      TRINE_RETURN_IF_ERROR(At(level.pos, txn.MultiExists(level.type, sorted, &exists)));
+      for (const auto& [id, p] : rows) {
+        size_t i = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), id) -
+                                       sorted.begin());
+        if (exists[i])
+          b->AddRow(id, p);
+      }
+      return FilterRows(level, b, 0, static_cast<uint32_t>(b->ids.size()));
+    }
+    case AccessPath::Kind::kRefSeek: {
+      std::map<uint64_t, std::vector<uint32_t>> by_target;
+      for (uint32_t p = 0; p < parents.size(); ++p) {
+        Env pe{nullptr, kNoRow, parents[p]};
+        TRINE_ASSIGN_OR_RETURN(Value v, Eval(a.keys[0], &pe));
+        if (std::optional<uint64_t> id = AsId(v))
+          by_target[*id].push_back(p);
+      }
+      std::vector<uint64_t> targets;
+      for (const auto& t : by_target)
+        targets.push_back(t.first);
+      auto it = by_target.begin();
+      Status s = txn.MultiReferrers(level.type, a.field->name, targets, [&](uint64_t t, uint64_t id) {
+        while (it->first != t)
+          ++it;
+        for (uint32_t p : it->second) {
+          uint32_t r = b->AddRow(id, p);
+          b->cols[seed_col][r] = Value::Ref(t);
+        }
+        return true;
+      });
+      TRINE_RETURN_IF_ERROR(At(level.pos, s));
+      return FilterRows(level, b, 0, static_cast<uint32_t>(b->ids.size()));
+    }
+    case AccessPath::Kind::kTypeScan:
+    case AccessPath::Kind::kIndexRange:
+      break;
+  }
+  // Shared by every parent: read once, then every parent gets the rows.
+  if (!a.correlated && parents.size() > 1) {
+    std::vector<std::pair<uint64_t, Value>> shared;
+    TRINE_RETURN_IF_ERROR(Source(level, parents[0], [&](uint64_t id, const Value* v, bool*) {
+      shared.emplace_back(id, v != nullptr ? *v : Value());
+      return Status::OK();
+    }));
+    for (uint32_t p = 0; p < parents.size(); ++p)
+      for (const auto& [id, v] : shared) {
+        uint32_t r = b->AddRow(id, p);
+        if (seed_col != SIZE_MAX)
+          b->cols[seed_col][r] = v;
+      }
+    return FilterRows(level, b, 0, static_cast<uint32_t>(b->ids.size()));
+  }
+  // Per parent, in chunks; an ordered source stops once enough rows passed.
+  for (uint32_t p = 0; p < parents.size(); ++p) {
+    bool can_stop = a.provides_order && !level.aggregate && lim[p] != kNoLimit;
+    uint64_t chunk = can_stop ? std::clamp<uint64_t>(need[p], 8, 1024) : 1024;
+    uint64_t passed = 0;
+    uint32_t start = static_cast<uint32_t>(b->ids.size());
+    auto process = [&]() -> Status {
+      uint32_t end = static_cast<uint32_t>(b->ids.size());
+      TRINE_RETURN_IF_ERROR(FilterRows(level, b, start, end));
+      for (uint32_t r = start; r < end; ++r)
+        passed += b->pass[r];
+      start = end;
+      chunk = std::min<uint64_t>(chunk * 2, 4096);
+      return Status::OK();
+    };
+    Status s = Source(level, parents[p], [&](uint64_t id, const Value* v, bool* stop) {
+      uint32_t r = b->AddRow(id, p);
+      if (seed_col != SIZE_MAX && v != nullptr)
+        b->cols[seed_col][r] = *v;
+      if (b->ids.size() - start >= chunk) {
+        TRINE_RETURN_IF_ERROR(process());
+        if (can_stop && passed >= need[p])
+          *stop = true;
+      }
+      return Status::OK();
+    });
+    TRINE_RETURN_IF_ERROR(s);
+    if (start < b->ids.size())
+      TRINE_RETURN_IF_ERROR(process());
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------- Run --
+
+Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& parents, Batch* b,
+                           std::vector<std::vector<uint32_t>>* finals) {
+  b->level = &level;
+  b->parents = &parents;
+  b->cols.assign(level.columns.size(), {});
+  b->seeded.assign(level.columns.size(), 0);
+  b->nested.assign(level.nested.size(), {});
+  std::vector<uint64_t> lim(parents.size(), kNoLimit), off(parents.size(), 0),
+      need(parents.size(), kNoLimit);
+  for (size_t p = 0; p < parents.size(); ++p) {
+    for (auto [expr, dst] : {std::pair{&level.limit, &lim[p]}, {&level.offset, &off[p]}}) {
+      if (!*expr)
+        continue;
+      Env pe{nullptr, kNoRow, parents[p]};
+      TRINE_ASSIGN_OR_RETURN(Value v, Eval(**expr, &pe));
+      if (v.type() != ValueType::kInt || v.as_int() < 0)
+        return Fail((*expr)->pos, "LIMIT and OFFSET need a non-negative int, got " + v.ToString());
+      *dst = static_cast<uint64_t>(v.as_int());
+    }
+    if (lim[p] != kNoLimit)
+      need[p] = lim[p] > kNoLimit - off[p] ? kNoLimit : lim[p] + off[p];
+  }
+  TRINE_RETURN_IF_ERROR(Candidates(level, b, need, lim));
+
+  // Survivors per parent, in candidate order.
+  finals->assign(parents.size(), {});
+  for (uint32_t r = 0; r < b->ids.size(); ++r)
+    if (b->pass[r])
+      (*finals)[b->parent[r]].push_back(r);
+
+  if (!level.order.empty() && !level.access.provides_order && !level.aggregate) {
+    std::vector<uint32_t> rows;
+    for (const auto& f : *finals)
+      rows.insert(rows.end(), f.begin(), f.end());
+    TRINE_RETURN_IF_ERROR(Fetch(level, b, Phase::kSort, rows));
+    TRINE_RETURN_IF_ERROR(RunNested(level, b, Phase::kSort, rows));
+    b->BuildEnvs();
+    size_t nk = level.order.size();
+    std::vector<Value> keys(b->ids.size() * nk);
+    for (uint32_t r : rows)
+      for (size_t k = 0; k < nk; ++k) {
+        TRINE_ASSIGN_OR_RETURN(keys[r * nk + k], Eval(level.order[k].expr, &b->envs[r]));
+      }
+    bool last_desc = level.order.back().descending;
+    auto less = [&](uint32_t x, uint32_t y) {
+      for (size_t k = 0; k < nk; ++k) {
+        const Value& a = keys[x * nk + k];
+        const Value& c = keys[y * nk + k];
+        const OrderKey& ok = level.order[k];
+        if (a.is_null() || c.is_null()) {
+          if (a.is_null() && c.is_null())
+            continue;
+          // NULLs last (or first with NULLS FIRST), whatever the direction.
+          return a.is_null() == ok.nulls_first;
+        }
+        int cmp = SortCompare(a, c);
+        if (cmp != 0)
+          return ok.descending ? cmp > 0 : cmp < 0;
+      }
+      return last_desc ? b->ids[x] > b->ids[y] : b->ids[x] < b->ids[y];
+    };
+    for (auto& f : *finals) {
+      // Only the first OFFSET + LIMIT rows matter.
+      size_t p = static_cast<size_t>(&f - finals->data());
+      if (need[p] < f.size()) {
+        std::partial_sort(f.begin(), f.begin() + static_cast<ptrdiff_t>(need[p]), f.end(), less);
+        f.resize(need[p]);
+      } else {
+        std::sort(f.begin(), f.end(), less);
+      }
+    }
+  }
+  if (!level.aggregate) {
+    for (size_t p = 0; p < finals->size(); ++p) {
+      auto& f = (*finals)[p];
+      if (off[p] > 0)
+        f.erase(f.begin(), f.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(off[p], f.size())));
+      if (f.size() > lim[p])
+        f.resize(lim[p]);
+    }
+  }
+  if (level.count_only)
+    return Status::OK();
+  std::vector<uint32_t> rows;
+  for (const auto& f : *finals)
+    rows.insert(rows.end(), f.begin(), f.end());
+  TRINE_RETURN_IF_ERROR(Fetch(level, b, Phase::kOutput, rows));
+  TRINE_RETURN_IF_ERROR(RunNested(level, b, Phase::kOutput, rows));
+  b->BuildEnvs();
+  // An aggregate query gives one row per parent; OFFSET / LIMIT apply to it.
+  b->agg_keep.assign(parents.size(), 1);
+  for (size_t p = 0; p < parents.size(); ++p)
+    b->agg_keep[p] = off[p] == 0 && lim[p] > 0;
+  return Status::OK();
+}
+
+Result<Tree> Executor::Impl::RowTree(const Level& level, Batch* b, uint32_t row) {
+  const Env* env = &b->envs[row];
+  if (!level.out.is_shape)
+    return EvalTree(level.out.values[0], env);
+  Tree t = Tree::Object();
+  for (size_t i = 0; i < level.out.keys.size(); ++i) {
+    TRINE_ASSIGN_OR_RETURN(Tree v, EvalTree(level.out.values[i], env));
+    t.Add(level.out.keys[i], std::move(v));
+  }
+  return t;
+}
+
+Result<Value> Executor::Impl::Reduce(Agg agg, bool distinct, const std::vector<Value>& in,
+                                     uint32_t pos) {
+  std::vector<Value> values;
+  for (const Value& v : in)
+    if (!v.is_null())
+      values.push_back(v);
+  if (distinct) {
+    std::sort(values.begin(), values.end(),
+              [](const Value& x, const Value& y) { return SortCompare(x, y) < 0; });
+    values.erase(std::unique(values.begin(), values.end(),
+                             [](const Value& x, const Value& y) { return SortCompare(x, y) == 0; }),
+                 values.end());
+  }
+  switch (agg) {
+    case Agg::kCount:
+    case Agg::kCountStar:
+      return Value::Int(static_cast<int64_t>(values.size()));
+    case Agg::kExists:
+      return Value::Bool(!values.empty());
+    case Agg::kSum:
+    case Agg::kAvg: {
+      if (values.empty())
+        return Value();
+      Value sum = values[0];
+      for (size_t i = 1; i < values.size(); ++i) {
+        Result<Value> s = Arith(Op::kAdd, sum, values[i]);
+        if (!s.ok())
+          return Fail(pos, std::string(agg == Agg::kSum ? "sum" : "avg") + ": " +
+                               s.status().message());
+        sum = std::move(*s);
+      }
+      if (!IsNumeric(sum.type()))
+        return Fail(pos, "sum and avg need numbers");
+      if (agg == Agg::kSum)
+        return sum;
+      double total = sum.type() == ValueType::kInt     ? static_cast<double>(sum.as_int())
+                     : sum.type() == ValueType::kFloat ? sum.as_float()
+                                                       : std::stod(sum.as_decimal().ToString());
+      return Value::Float(total / static_cast<double>(values.size()));
+    }
+    case Agg::kMin:
+    case Agg::kMax: {
+      if (values.empty())
+        return Value();
+      const Value* best = &values[0];
+      for (const Value& v : values) {
+        int c = SortCompare(v, *best);
+        if ((agg == Agg::kMin && c < 0) || (agg == Agg::kMax && c > 0))
+          best = &v;
+      }
+      return *best;
+    }
+  }
+  return Value();
+}
+
+Status Executor::Impl::ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows) {
+  if (e.kind == BExpr::Kind::kAgg) {
+    std::vector<Value> values;
+    values.reserve(rows.size());
+    for (uint32_t r : rows) {
+      if (e.agg == Agg::kCountStar) {
+        values.push_back(Value::Bool(true));
+      } else {
+        TRINE_ASSIGN_OR_RETURN(Value v, Eval(e.args[0], &b->envs[r]));
+        values.push_back(std::move(v));
+      }
+    }
+    TRINE_ASSIGN_OR_RETURN(agg_values[&e], Reduce(e.agg, e.distinct, values, e.pos));
+    return Status::OK();
+  }
+  for (const BExpr& a : e.args)
+    TRINE_RETURN_IF_ERROR(ComputeAggs(a, b, rows));
+  return Status::OK();
+}
+
+Result<Tree> Executor::Impl::AggregateRow(const Level& level, Batch* b,
+                                          const std::vector<uint32_t>& rows, const Env* parent) {
+  agg_values.clear();
+  for (const BExpr& v : level.out.values)
+    TRINE_RETURN_IF_ERROR(ComputeAggs(v, b, rows));
+  // Row references outside aggregates are refused by the binder, so an env
+  // without a row serves for the rest (enclosing rows, constants).
+  Env env{b, kNoRow, parent};
+  if (!level.out.is_shape)
+    return EvalTree(level.out.values[0], &env);
+  Tree t = Tree::Object();
+  for (size_t i = 0; i < level.out.keys.size(); ++i) {
+    TRINE_ASSIGN_OR_RETURN(Tree v, EvalTree(level.out.values[i], &env));
+    t.Add(level.out.keys[i], std::move(v));
+  }
+  return t;
+}
+
+Status Executor::Impl::Shape(const Level& level, Batch* b,
+                             const std::vector<std::vector<uint32_t>>& finals,
+                             std::vector<Tree>* per_parent) {
+  per_parent->clear();
+  per_parent->reserve(finals.size());
+  for (size_t p = 0; p < finals.size(); ++p) {
+    const std::vector<uint32_t>& rows = finals[p];
+    if (level.use == Level::Use::kAgg && level.count_only) {
+      int64_t n = static_cast<int64_t>(rows.size());
+      per_parent->emplace_back(level.use_agg == Agg::kExists ? Value::Bool(n > 0) : Value::Int(n));
+      continue;
+    }
+    std::vector<Tree> trees;
+    if (level.aggregate) {
+      TRINE_ASSIGN_OR_RETURN(Tree t, AggregateRow(level, b, rows, (*b->parents)[p]));
+      if (b->agg_keep[p])
+        trees.push_back(std::move(t));
+    } else {
+      trees.reserve(rows.size());
+      for (uint32_t r : rows) {
+        TRINE_ASSIGN_OR_RETURN(Tree t, RowTree(level, b, r));
+        trees.push_back(std::move(t));
+      }
+    }
+    switch (level.use) {
+      case Level::Use::kArray: {
+        Tree a = Tree::Array();
+        for (Tree& t : trees)
+          a.Push(std::move(t));
+        per_parent->push_back(std::move(a));
+        break;
+      }
+      case Level::Use::kScalar:
+        if (trees.size() > 1)
+          return Fail(level.use_pos, "(SELECT ...) returned " + std::to_string(trees.size()) +
+                                         " rows; it must return at most one");
+        per_parent->push_back(trees.empty() ? Tree() : std::move(trees[0]));
+        break;
+      case Level::Use::kAgg: {
+        std::vector<Value> values;
+        for (const Tree& t : trees) {
+          if (!t.is_value())
+            return Fail(level.use_pos, "aggregates need single values, not rows");
+          values.push_back(t.value());
+        }
+        TRINE_ASSIGN_OR_RETURN(Value v,
+                               Reduce(level.use_agg == Agg::kCountStar ? Agg::kCount : level.use_agg,
+                                      level.use_distinct, values, level.use_pos));
+        if (level.use_agg == Agg::kCount && !level.use_distinct)
+          v = Value::Int(static_cast<int64_t>(trees.size()));
+        per_parent->emplace_back(std::move(v));
+        break;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// -------------------------------------------------------------- public --
+
+Executor::Executor(Transaction& txn, std::vector<Value> params, size_t named_base)
+    : impl_(std::make_unique<Impl>(txn, std::move(params), named_base)) {}
+Executor::~Executor() = default;
+
+uint32_t Executor::error_pos() const { return impl_->error_pos; }
+
+Status Executor::Query(const Level& level, bool scalar, Tree* out) {
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  std::vector<std::vector<uint32_t>> finals;
+  TRINE_RETURN_IF_ERROR(impl_->Run(level, parents, &b, &finals));
+  std::vector<uint32_t>& rows = finals[0];
+  if (level.aggregate) {
+    TRINE_ASSIGN_OR_RETURN(Tree t, impl_->AggregateRow(level, &b, rows, nullptr));
+    *out = b.agg_keep[0] ? std::move(t) : Tree();
+    return Status::OK();
+  }
+  if (scalar) {
+    if (rows.empty()) {
+      *out = Tree();
+      return Status::OK();
+    }
+    TRINE_ASSIGN_OR_RETURN(*out, impl_->RowTree(level, &b, rows[0]));
+    return Status::OK();
+  }
+  Tree a = Tree::Array();
+  for (uint32_t r : rows) {
+    TRINE_ASSIGN_OR_RETURN(Tree t, impl_->RowTree(level, &b, r));
+    a.Push(std::move(t));
+  }
+  *out = std::move(a);
+  return Status::OK();
+}
+
+Status Executor::Rows(const Level& level, std::vector<uint64_t>* ids, std::vector<Tree>* values) {
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  std::vector<std::vector<uint32_t>> finals;
+  TRINE_RETURN_IF_ERROR(impl_->Run(level, parents, &b, &finals));
+  for (uint32_t r : finals[0]) {
+    ids->push_back(b.ids[r]);
+    TRINE_ASSIGN_OR_RETURN(Tree t, impl_->RowTree(level, &b, r));
+    values->push_back(std::move(t));
+  }
+  return Status::OK();
+}
+
+}  // namespace trine::treeql

@@ -1,0 +1,322 @@
+#include "treeql/ops.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "trine/schema.h"
+#include "triples/convert.h"
+
+namespace trine::treeql {
+namespace {
+
+// Exact for every int64 and every double (x86-64 long double has a 64-bit
+// mantissa); decimals are approximated only when compared with floats.
+long double AsLongDouble(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kInt:
+      return static_cast<long double>(v.as_int());
+    case ValueType::kFloat:
+      return static_cast<long double>(v.as_float());
+    case ValueType::kDecimal: {
+      long double x = static_cast<long double>(v.as_decimal().units);
+      for (int i = 0; i < v.as_decimal().scale; ++i)
+        x /= 10;
+      return x;
+    }
+    default:
+      return 0;
+  }
+}
+
+Decimal AsDecimal(const Value& v) {
+  return v.type() == ValueType::kInt ? Decimal{v.as_int(), 0} : v.as_decimal();
+}
+
+int Sign(long double x, long double y) { return x < y ? -1 : (y < x ? 1 : 0); }
+
+int CompareNumbers(const Value& a, const Value& b) {
+  ValueType ta = a.type(), tb = b.type();
+  if (ta == ValueType::kInt && tb == ValueType::kInt)
+    return a.as_int() < b.as_int() ? -1 : (b.as_int() < a.as_int() ? 1 : 0);
+  if (ta != ValueType::kFloat && tb != ValueType::kFloat)
+    return Decimal::Compare(AsDecimal(a), AsDecimal(b));
+  // NaN sorts above every number, as in Value::Compare.
+  bool an = ta == ValueType::kFloat && std::isnan(a.as_float());
+  bool bn = tb == ValueType::kFloat && std::isnan(b.as_float());
+  if (an || bn)
+    return an && bn ? 0 : (an ? 1 : -1);
+  return Sign(AsLongDouble(a), AsLongDouble(b));
+}
+
+Result<Value> DecimalArith(ast::Op op, Decimal a, Decimal b) {
+  switch (op) {
+    case ast::Op::kAdd: {
+      TRINE_ASSIGN_OR_RETURN(Decimal d, Decimal::Add(a, b));
+      return Value::Dec(d);
+    }
+    case ast::Op::kSub: {
+      TRINE_ASSIGN_OR_RETURN(Decimal d, Decimal::Sub(a, b));
+      return Value::Dec(d);
+    }
+    case ast::Op::kMul: {
+      TRINE_ASSIGN_OR_RETURN(Decimal d, Decimal::Mul(a, b));
+      return Value::Dec(d);
+    }
+    default:
+      break;
+  }
+  return Status::InvalidArgument("unsupported decimal operation");
+}
+
+}  // namespace
+
+bool IsNumeric(ValueType t) {
+  return t == ValueType::kInt || t == ValueType::kFloat || t == ValueType::kDecimal;
+}
+
+bool Comparable(ValueType a, ValueType b) {
+  if (a == ValueType::kNull || b == ValueType::kNull || a == b)
+    return true;
+  if (IsNumeric(a) && IsNumeric(b))
+    return true;
+  auto pair = [&](ValueType x, ValueType y) { return (a == x && b == y) || (a == y && b == x); };
+  return pair(ValueType::kTimestamp, ValueType::kString) || pair(ValueType::kRef, ValueType::kInt);
+}
+
+std::optional<int> CompareValues(const Value& a, const Value& b) {
+  ValueType ta = a.type(), tb = b.type();
+  if (ta == ValueType::kNull || tb == ValueType::kNull)
+    return std::nullopt;
+  if (ta == tb) {
+    if (ta == ValueType::kFloat && (std::isnan(a.as_float()) || std::isnan(b.as_float())))
+      return Value::Compare(a, b);
+    return Value::Compare(a, b);
+  }
+  if (IsNumeric(ta) && IsNumeric(tb))
+    return CompareNumbers(a, b);
+  if (ta == ValueType::kTimestamp && tb == ValueType::kString) {
+    Result<int64_t> t = ParseTimestamp(b.as_string());
+    if (!t.ok())
+      return std::nullopt;
+    return Value::Compare(a, Value::Time(*t));
+  }
+  if (ta == ValueType::kString && tb == ValueType::kTimestamp) {
+    std::optional<int> c = CompareValues(b, a);
+    if (c)
+      return -*c;
+    return std::nullopt;
+  }
+  if (ta == ValueType::kRef && tb == ValueType::kInt)
+    return b.as_int() < 0 ? 1 : Value::Compare(a, Value::Ref(static_cast<uint64_t>(b.as_int())));
+  if (ta == ValueType::kInt && tb == ValueType::kRef)
+    return a.as_int() < 0 ? -1 : Value::Compare(Value::Ref(static_cast<uint64_t>(a.as_int())), b);
+  return std::nullopt;
+}
+
+int SortCompare(const Value& a, const Value& b) {
+  if (IsNumeric(a.type()) && IsNumeric(b.type()) && a.type() != b.type())
+    return CompareNumbers(a, b);
+  return Value::Compare(a, b);
+}
+
+Result<Value> Arith(ast::Op op, const Value& a, const Value& b) {
+  if (op == ast::Op::kNeg) {
+    switch (a.type()) {
+      case ValueType::kNull:
+        return Value();
+      case ValueType::kInt:
+        if (a.as_int() == std::numeric_limits<int64_t>::min())
+          return Status::InvalidArgument("integer overflow");
+        return Value::Int(-a.as_int());
+      case ValueType::kFloat:
+        return Value::Float(-a.as_float());
+      case ValueType::kDecimal:
+        return Value::Dec(Decimal{-a.as_decimal().units, a.as_decimal().scale});
+      default:
+        return Status::InvalidArgument("cannot negate " + std::string(ValueTypeName(a.type())));
+    }
+  }
+  if (a.is_null() || b.is_null())
+    return Value();
+  if (op == ast::Op::kConcat)
+    return Value::String(ConcatText(a) + ConcatText(b));
+  ValueType ta = a.type(), tb = b.type();
+  if (!IsNumeric(ta) || !IsNumeric(tb))
+    return Status::InvalidArgument("cannot apply arithmetic to " +
+                                   std::string(ValueTypeName(ta)) + " and " +
+                                   std::string(ValueTypeName(tb)));
+  bool zero = (tb == ValueType::kInt && b.as_int() == 0) ||
+              (tb == ValueType::kFloat && b.as_float() == 0) ||
+              (tb == ValueType::kDecimal && b.as_decimal().units == 0);
+  if ((op == ast::Op::kDiv || op == ast::Op::kMod) && zero)
+    return Status::InvalidArgument("division by zero");
+  if (ta == ValueType::kInt && tb == ValueType::kInt) {
+    int64_t x = a.as_int(), y = b.as_int(), r = 0;
+    bool overflow = false;
+    switch (op) {
+      case ast::Op::kAdd:
+        overflow = __builtin_add_overflow(x, y, &r);
+        break;
+      case ast::Op::kSub:
+        overflow = __builtin_sub_overflow(x, y, &r);
+        break;
+      case ast::Op::kMul:
+        overflow = __builtin_mul_overflow(x, y, &r);
+        break;
+      case ast::Op::kDiv:
+        overflow = x == std::numeric_limits<int64_t>::min() && y == -1;
+        r = overflow ? 0 : x / y;
+        break;
+      case ast::Op::kMod:
+        r = (y == -1) ? 0 : x % y;
+        break;
+      default:
+        return Status::InvalidArgument("bad arithmetic operator");
+    }
+    if (overflow)
+      return Status::InvalidArgument("integer overflow");
+    return Value::Int(r);
+  }
+  if (ta != ValueType::kFloat && tb != ValueType::kFloat && op != ast::Op::kDiv &&
+      op != ast::Op::kMod)
+    return DecimalArith(op, AsDecimal(a), AsDecimal(b));
+  double x = static_cast<double>(AsLongDouble(a)), y = static_cast<double>(AsLongDouble(b));
+  switch (op) {
+    case ast::Op::kAdd:
+      return Value::Float(x + y);
+    case ast::Op::kSub:
+      return Value::Float(x - y);
+    case ast::Op::kMul:
+      return Value::Float(x * y);
+    case ast::Op::kDiv:
+      return Value::Float(x / y);
+    case ast::Op::kMod:
+      return Value::Float(std::fmod(x, y));
+    default:
+      return Status::InvalidArgument("bad arithmetic operator");
+  }
+}
+
+namespace {
+
+// Length of the UTF-8 sequence starting with byte `c` (1 for stray bytes).
+size_t CharLen(unsigned char c) {
+  if (c < 0xC0)
+    return 1;
+  if (c < 0xE0)
+    return 2;
+  if (c < 0xF0)
+    return 3;
+  return 4;
+}
+
+}  // namespace
+
+bool Like(std::string_view text, std::string_view pattern) {
+  // Iterative matching with one backtrack point (the last `%`): linear in
+  // practice, and never exponential.
+  size_t t = 0, p = 0, star_p = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '%') {
+      star_p = ++p;
+      star_t = t;
+    } else if (p < pattern.size() && pattern[p] == '_') {
+      t += CharLen(static_cast<unsigned char>(text[t]));
+      ++p;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++t;
+      ++p;
+    } else if (star_p != std::string_view::npos) {
+      star_t += CharLen(static_cast<unsigned char>(text[star_t]));
+      t = star_t;
+      p = star_p;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '%')
+    ++p;
+  return p == pattern.size();
+}
+
+std::string LikePrefix(std::string_view pattern) {
+  size_t n = pattern.find_first_of("%_");
+  return std::string(pattern.substr(0, n));
+}
+
+std::string ConcatText(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kNull:
+      return "";
+    case ValueType::kBool:
+      return v.as_bool() ? "true" : "false";
+    case ValueType::kInt:
+      return std::to_string(v.as_int());
+    case ValueType::kFloat: {
+      char buf[64];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.as_float());
+      return std::string(buf, r.ptr);
+    }
+    case ValueType::kDecimal:
+      return v.as_decimal().ToString();
+    case ValueType::kString:
+      return v.as_string();
+    case ValueType::kBytes:
+      return v.as_bytes();
+    case ValueType::kTimestamp:
+      return FormatTimestamp(v.as_time());
+    case ValueType::kRef:
+      return std::to_string(v.as_ref());
+  }
+  return "";
+}
+
+std::optional<Value> IndexBoundValue(const Value& v, const FieldInfo& field, bool round_up,
+                                     bool* exact) {
+  *exact = true;
+  if (std::optional<Value> c = triples::ConvertLossless(v, field))
+    return c;
+  *exact = false;
+  ValueType vt = v.type();
+  if (field.type == FieldType::kTime && vt == ValueType::kString) {
+    Result<int64_t> t = ParseTimestamp(v.as_string());
+    if (t.ok()) {
+      *exact = true;
+      return Value::Time(*t);
+    }
+    return std::nullopt;
+  }
+  if (field.type == FieldType::kRef && vt == ValueType::kInt)
+    return v.as_int() < 0 ? Value::Ref(0) : Value::Ref(static_cast<uint64_t>(v.as_int()));
+  if (!IsNumeric(vt))
+    return std::nullopt;
+  long double x = AsLongDouble(v);
+  if (std::isnan(x))
+    return std::nullopt;
+  switch (field.type) {
+    case FieldType::kInt: {
+      long double r = round_up ? std::ceil(x) : std::floor(x);
+      if (r >= 9.2233720368547758e18L)
+        return Value::Int(std::numeric_limits<int64_t>::max());
+      if (r <= -9.2233720368547758e18L)
+        return Value::Int(std::numeric_limits<int64_t>::min());
+      return Value::Int(static_cast<int64_t>(r));
+    }
+    case FieldType::kFloat:
+      return Value::Float(static_cast<double>(x));
+    case FieldType::kDecimal: {
+      long double scaled = x;
+      for (int i = 0; i < field.scale; ++i)
+        scaled *= 10;
+      long double r = round_up ? std::ceil(scaled) : std::floor(scaled);
+      if (std::fabs(r) >= 9.2e18L)
+        return std::nullopt;
+      return Value::Dec(Decimal{static_cast<int64_t>(r), field.scale});
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace trine::treeql

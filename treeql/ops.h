@@ -1,0 +1,62 @@
+// TreeQL's scalar semantics, in one place (README.md, "NULLs and types"):
+//
+// - Three-valued logic as in SQL: a comparison with NULL is NULL (unknown);
+//   AND / OR / NOT follow the truth tables of SQL; WHERE keeps a row only when
+//   its condition is TRUE.
+// - Numbers compare and compute across int, float and decimal by value.
+//   int op int stays int (overflow is an error, `/` truncates toward zero),
+//   decimal op int/decimal stays an exact decimal (`/` gives a float), any
+//   float makes a float. Division or `%` by zero is an error.
+// - A time compares with a string that parses as an RFC 3339 timestamp; a
+//   reference compares with a reference or an int (its subject id).
+// - Values of incomparable types (a string and an int) compare as NULL at
+//   run time; when the binder knows both types it reports a type mismatch.
+// - LIKE is case-sensitive: `%` matches any run of characters, `_` exactly
+//   one character (a UTF-8 code point).
+// - Sorting uses a total order: numbers by value, then the order of
+//   Value::Compare; NULLs last unless NULLS FIRST.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "treeql/ast.h"
+#include "trine/database.h"
+#include "trine/value.h"
+
+namespace trine::treeql {
+
+bool IsNumeric(ValueType t);
+
+// -1, 0, 1, or nullopt when either side is NULL or the types are
+// incomparable.
+std::optional<int> CompareValues(const Value& a, const Value& b);
+// Whether values of these types can be compared (kNull: unknown, allowed).
+bool Comparable(ValueType a, ValueType b);
+
+// The total order used by ORDER BY (NULLs are handled by the caller).
+int SortCompare(const Value& a, const Value& b);
+
+// Arithmetic and concatenation (op is kAdd, kSub, kMul, kDiv, kMod, kConcat
+// or kNeg with b ignored). NULL in, NULL out. Errors: InvalidArgument with
+// the message only (the caller adds the position).
+Result<Value> Arith(ast::Op op, const Value& a, const Value& b);
+
+// SQL LIKE on strings (case-sensitive).
+bool Like(std::string_view text, std::string_view pattern);
+// The literal prefix of a LIKE pattern (up to the first `%` or `_`).
+std::string LikePrefix(std::string_view pattern);
+
+// Text of a value for `||` (strings as is, numbers as in JSON).
+std::string ConcatText(const Value& v);
+
+// `v` as a bound on an index of `field`'s type. Values that convert exactly
+// are converted; a number that does not fit an int or decimal field exactly
+// is rounded toward the inside of the range (`round_up` for a lower bound),
+// with *exact set to false. nullopt: no value of the field's type can
+// compare with `v` (the range is empty).
+std::optional<Value> IndexBoundValue(const Value& v, const FieldInfo& field, bool round_up,
+                                     bool* exact);
+
+}  // namespace trine::treeql
