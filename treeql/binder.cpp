@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "trine/schema.h"
 #include "treeql/ops.h"
+#include "trine/schema.h"
 
 namespace trine::treeql {
 namespace {
@@ -43,7 +43,9 @@ ValueType StaticType(const FieldInfo& f) {
   return ValueType::kNull;
 }
 
-std::string TypeWord(ValueType t) { return std::string(ValueTypeName(t)); }
+std::string TypeWord(ValueType t) {
+  return std::string(ValueTypeName(t));
+}
 
 const char* OpText(Op op) {
   switch (op) {
@@ -279,8 +281,7 @@ Status Binder::BindStatement(const ast::Statement& st, Plan* plan) {
       plan->type = t.name;
       const FieldInfo* f = FindAttribute(t, st.triple.field);
       if (f == nullptr && (t.strict || st.kind == K::kRetract || st.triple.field[0] == '#'))
-        return Fail(st.triple.field_pos,
-                    t.name + " has no attribute '" + st.triple.field + "'");
+        return Fail(st.triple.field_pos, t.name + " has no attribute '" + st.triple.field + "'");
       plan->fields.push_back(f != nullptr ? f->name : st.triple.field);
       plan->field_pos.push_back(st.triple.field_pos);
       plan->values = std::make_unique<Level>();
@@ -403,9 +404,8 @@ Status Binder::BindShape(const ast::Shape& shape, Level* level, ShapeOut* out) {
       case ast::ShapeItem::Kind::kPath: {
         const ast::PathStep& last = item.expr.path.back();
         if (!last.reverse_type.empty())
-          return Fail(item.pos, "give this item a key: `name: " +
-                                    std::string("...<-") + last.reverse_type + "." + last.name +
-                                    "`");
+          return Fail(item.pos, "give this item a key: `name: " + std::string("...<-") +
+                                    last.reverse_type + "." + last.name + "`");
         TRINE_ASSIGN_OR_RETURN(BExpr v, BindExpr(item.expr));
         TRINE_RETURN_IF_ERROR(add(last.name, std::move(v), item.pos));
         break;
@@ -444,8 +444,8 @@ Result<BExpr> Binder::BindCondition(const ast::Expr& e, const char* clause) {
     return Fail(e.pos, std::string("aggregates are not allowed in ") + clause +
                            " (use a sub-query: count(SELECT ...))");
   if (b.static_type != ValueType::kNull && b.static_type != ValueType::kBool)
-    return Fail(e.pos, std::string(clause) + " needs a condition (bool), not " +
-                           TypeWord(b.static_type));
+    return Fail(e.pos,
+                std::string(clause) + " needs a condition (bool), not " + TypeWord(b.static_type));
   return b;
 }
 
@@ -461,8 +461,7 @@ Status Binder::CheckComparable(const BExpr& a, const BExpr& b, uint32_t pos) {
 void Binder::CoerceLiteral(BExpr* literal, const BExpr& other) {
   if (literal->kind != BExpr::Kind::kConst)
     return;
-  if (other.static_type == ValueType::kTimestamp &&
-      literal->value.type() == ValueType::kString) {
+  if (other.static_type == ValueType::kTimestamp && literal->value.type() == ValueType::kString) {
     Result<int64_t> t = ParseTimestamp(literal->value.as_string());
     if (t.ok()) {
       literal->value = Value::Time(*t);
@@ -537,9 +536,8 @@ Result<BExpr> Binder::BindExpr(const ast::Expr& e) {
       } else {
         for (const BExpr* x : {&l, &r})
           if (x->static_type != ValueType::kNull && !IsNumeric(x->static_type))
-            return Fail(e.pos, "type mismatch: cannot apply " + std::string(OpText(e.op)) +
-                                   " to " + TypeWord(l.static_type) + " and " +
-                                   TypeWord(r.static_type));
+            return Fail(e.pos, "type mismatch: cannot apply " + std::string(OpText(e.op)) + " to " +
+                                   TypeWord(l.static_type) + " and " + TypeWord(r.static_type));
         if (l.static_type == ValueType::kNull || r.static_type == ValueType::kNull)
           b.static_type = ValueType::kNull;
         else if (l.static_type == ValueType::kFloat || r.static_type == ValueType::kFloat)
@@ -625,8 +623,8 @@ Result<BExpr> Binder::BindExpr(const ast::Expr& e) {
       size_t pairs = (e.args.size() - (e.has_else ? 1 : 0)) / 2;
       for (size_t i = 0; i < e.args.size(); ++i) {
         bool is_when = i < pairs * 2 && i % 2 == 0;
-        TRINE_ASSIGN_OR_RETURN(BExpr x, is_when ? BindCondition(e.args[i], "WHEN")
-                                                : BindExpr(e.args[i]));
+        TRINE_ASSIGN_OR_RETURN(BExpr x,
+                               is_when ? BindCondition(e.args[i], "WHEN") : BindExpr(e.args[i]));
         Merge(&b, x);
         if (!is_when) {
           if (b.args.size() == 1)
@@ -815,8 +813,7 @@ Result<BExpr> Binder::BindPath(const ast::Expr& e) {
   return Fail(first.pos, inner->type + " has no attribute '" + first.name + "'");
 }
 
-Result<BExpr> Binder::FollowSteps(Cursor at, const std::vector<ast::PathStep>& steps,
-                                  size_t from) {
+Result<BExpr> Binder::FollowSteps(Cursor at, const std::vector<ast::PathStep>& steps, size_t from) {
   BExpr cur;
   for (size_t i = from; i < steps.size(); ++i) {
     const ast::PathStep& st = steps[i];
@@ -842,14 +839,14 @@ Result<BExpr> Binder::FollowSteps(Cursor at, const std::vector<ast::PathStep>& s
     if (f == nullptr)
       return Fail(st.pos, at.type + " has no attribute '" + st.name + "'");
     Level* owner = LevelAt(at.up);
-    std::string label = (at.scope >= 0 ? owner->columns[static_cast<size_t>(
-                                                              owner->ref_scopes[static_cast<size_t>(
-                                                                                    at.scope)]
-                                                                  .source_column)]
-                                                 .label +
-                                             "."
-                                       : "") +
-                        f->name;
+    std::string label =
+        (at.scope >= 0
+             ? owner->columns[static_cast<size_t>(
+                                  owner->ref_scopes[static_cast<size_t>(at.scope)].source_column)]
+                       .label +
+                   "."
+             : "") +
+        f->name;
     int slot = ColumnSlot(owner, at.scope, f, at.type, label);
     cur = BExpr{};
     cur.kind = BExpr::Kind::kColumn;

@@ -47,12 +47,13 @@ struct Batch {
   const Level* level = nullptr;
   std::vector<uint64_t> ids;
   std::vector<uint32_t> parent;
-  std::vector<std::vector<Value>> cols;  // [column][row]
-  std::vector<uint8_t> seeded;           // [column]: filled for every row by the access path
+  std::vector<std::vector<Value>> cols;   // [column][row]
+  std::vector<uint8_t> seeded;            // [column]: filled for every row by the access path
   std::vector<std::vector<Tree>> nested;  // [slot][row]
   std::vector<uint8_t> pass;              // [row]: passed the filter
   std::vector<Env> envs;                  // [row]
-  std::vector<uint8_t> agg_keep;          // [parent]: an aggregate query's row survives OFFSET/LIMIT
+  std::vector<uint8_t> agg_keep;     // [parent]: an aggregate query's row survives OFFSET/LIMIT
+  std::vector<uint64_t> fast_count;  // [parent]: count(*) taken from the access path alone
   const std::vector<const Env*>* parents = nullptr;
 
   uint32_t AddRow(uint64_t id, uint32_t parent_index) {
@@ -113,7 +114,8 @@ struct Executor::Impl {
     if (v.is_null())
       return std::optional<bool>();
     if (v.type() != ValueType::kBool)
-      return Fail(e.pos, "expected a condition (bool), got " + std::string(ValueTypeName(v.type())));
+      return Fail(e.pos,
+                  "expected a condition (bool), got " + std::string(ValueTypeName(v.type())));
     return std::optional<bool>(v.as_bool());
   }
 
@@ -132,14 +134,17 @@ struct Executor::Impl {
   Status Source(const Level& level, const Env* parent,
                 const std::function<Status(uint64_t, const Value*, bool*)>& fn);
   Status FilterRows(const Level& level, Batch* b, uint32_t begin, uint32_t end);
+  Status FilterRows(const Level& level, Batch* b, const std::vector<uint32_t>& rows);
   Status Fetch(const Level& level, Batch* b, Phase phase, const std::vector<uint32_t>& rows);
   Status RunNested(const Level& level, Batch* b, Phase phase, const std::vector<uint32_t>& rows);
   Status Shape(const Level& level, Batch* b, const std::vector<std::vector<uint32_t>>& finals,
                std::vector<Tree>* per_parent);
   Result<Tree> RowTree(const Level& level, Batch* b, uint32_t row);
   Result<Tree> AggregateRow(const Level& level, Batch* b, const std::vector<uint32_t>& rows,
-                            const Env* parent);
-  Status ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows);
+                            size_t parent);
+  Status ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows,
+                     const uint64_t* fast_count);
+  bool FastCount(const Level& level);
   Result<Value> Reduce(Agg agg, bool distinct, const std::vector<Value>& values, uint32_t pos);
 };
 
@@ -237,6 +242,8 @@ Result<Value> Executor::Impl::Eval(const BExpr& e, const Env* env) {
       };
       if (e.slot >= 0) {
         const Tree& t = env->batch->nested[static_cast<size_t>(e.slot)][env->row];
+        if (t.items().empty())
+          return Value::Bool(e.negated);  // nothing to be in, even for NULL
         for (const Tree& item : t.items())
           if (!found)
             test(item.value());
@@ -428,8 +435,10 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
   // kIndexRange: intersect the bounds, evaluated for this parent.
   const FieldInfo& f = *a.field;
   std::optional<IndexBound> lower, upper;
+  std::optional<std::string> like_prefix;  // the range ends after the strings starting with it
   bool empty = false;
-  auto tighten = [&](std::optional<IndexBound>* cur, const Value& v, bool inclusive, bool is_lower) {
+  auto tighten = [&](std::optional<IndexBound>* cur, const Value& v, bool inclusive,
+                     bool is_lower) {
     bool exact = true;
     std::optional<Value> bv = IndexBoundValue(v, f, is_lower, &exact);
     if (!bv) {
@@ -467,9 +476,18 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
     if (prefix.empty())
       continue;
     tighten(&lower, Value::String(prefix), true, true);
-    // Valid UTF-8 never holds 0xff, so every string starting with the
-    // prefix sorts below prefix + 0xff.
-    tighten(&upper, Value::String(prefix + "\xff"), false, false);
+    like_prefix = prefix;
+  }
+  if (like_prefix) {
+    // The prefix's own end, unless a tighter upper bound exists already.
+    Value p = Value::String(*like_prefix);
+    bool tighter = upper && (SortCompare(upper->value, p) < 0 ||
+                             (upper->value.type() == ValueType::kString &&
+                              upper->value.as_string().starts_with(*like_prefix)));
+    if (!tighter) {
+      upper = IndexBound{p, true};
+      upper->prefix = true;
+    }
   }
   if (empty)
     return Status::OK();
@@ -502,7 +520,10 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
     for (const Value& p : points) {
       if (lower && SortCompare(p, lower->value) < (lower->inclusive ? 0 : 1))
         continue;
-      if (upper && SortCompare(p, upper->value) > (upper->inclusive ? 0 : -1))
+      if (upper && !upper->prefix && SortCompare(p, upper->value) > (upper->inclusive ? 0 : -1))
+        continue;
+      if (upper && upper->prefix && p.type() == ValueType::kString &&
+          !p.as_string().starts_with(upper->value.as_string()) && SortCompare(p, upper->value) > 0)
         continue;
       IndexRange r;
       r.lower = IndexBound{p, true};
@@ -556,6 +577,10 @@ Status Executor::Impl::FilterRows(const Level& level, Batch* b, uint32_t begin, 
   std::vector<uint32_t> rows;
   for (uint32_t r = begin; r < end; ++r)
     rows.push_back(r);
+  return FilterRows(level, b, rows);
+}
+
+Status Executor::Impl::FilterRows(const Level& level, Batch* b, const std::vector<uint32_t>& rows) {
   TRINE_RETURN_IF_ERROR(Fetch(level, b, Phase::kFilter, rows));
   TRINE_RETURN_IF_ERROR(RunNested(level, b, Phase::kFilter, rows));
   b->BuildEnvs();
@@ -597,20 +622,39 @@ Status Executor::Impl::Candidates(const Level& level, Batch* b, const std::vecto
         for (uint64_t id : ids)
           rows.emplace_back(id, p);
       }
-      std::vector<uint64_t> sorted;
-      for (const auto& r : rows)
-        sorted.push_back(r.first);
-      std::sort(sorted.begin(), sorted.end());
-      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-      std::vector<uint8_t> exists;
-      TRINE_RETURN_IF_ERROR(At(level.pos, txn.MultiExists(level.type, sorted, &exists)));
-      for (const auto& [id, p] : rows) {
-        size_t i = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), id) -
-                                       sorted.begin());
-        if (exists[i])
-          b->AddRow(id, p);
+      // A stored value proves its subject exists, so fetch the columns of
+      // every phase first (a point query has few rows) and look up the
+      // presence key only for rows where none was found.
+      std::vector<uint32_t> all;
+      for (const auto& [id, p] : rows)
+        all.push_back(b->AddRow(id, p));
+      for (Phase ph : {Phase::kFilter, Phase::kSort, Phase::kOutput})
+        TRINE_RETURN_IF_ERROR(Fetch(level, b, ph, all));
+      std::fill(b->seeded.begin(), b->seeded.end(), 1);
+      std::vector<uint32_t> unknown, live;
+      for (uint32_t r : all) {
+        bool found = false;
+        for (size_t c = 0; c < level.columns.size() && !found; ++c)
+          found = level.columns[c].scope < 0 && !b->cols[c][r].is_null();
+        (found ? live : unknown).push_back(r);
       }
-      return FilterRows(level, b, 0, static_cast<uint32_t>(b->ids.size()));
+      if (!unknown.empty()) {
+        std::vector<uint64_t> sorted;
+        for (uint32_t r : unknown)
+          sorted.push_back(b->ids[r]);
+        std::sort(sorted.begin(), sorted.end());
+        sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+        std::vector<uint8_t> exists;
+        TRINE_RETURN_IF_ERROR(At(level.pos, txn.MultiExists(level.type, sorted, &exists)));
+        for (uint32_t r : unknown) {
+          size_t i = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), b->ids[r]) -
+                                         sorted.begin());
+          if (exists[i])
+            live.push_back(r);
+        }
+        std::sort(live.begin(), live.end());
+      }
+      return FilterRows(level, b, live);
     }
     case AccessPath::Kind::kRefSeek: {
       std::map<uint64_t, std::vector<uint32_t>> by_target;
@@ -624,15 +668,16 @@ Status Executor::Impl::Candidates(const Level& level, Batch* b, const std::vecto
       for (const auto& t : by_target)
         targets.push_back(t.first);
       auto it = by_target.begin();
-      Status s = txn.MultiReferrers(level.type, a.field->name, targets, [&](uint64_t t, uint64_t id) {
-        while (it->first != t)
-          ++it;
-        for (uint32_t p : it->second) {
-          uint32_t r = b->AddRow(id, p);
-          b->cols[seed_col][r] = Value::Ref(t);
-        }
-        return true;
-      });
+      Status s =
+          txn.MultiReferrers(level.type, a.field->name, targets, [&](uint64_t t, uint64_t id) {
+            while (it->first != t)
+              ++it;
+            for (uint32_t p : it->second) {
+              uint32_t r = b->AddRow(id, p);
+              b->cols[seed_col][r] = Value::Ref(t);
+            }
+            return true;
+          });
       TRINE_RETURN_IF_ERROR(At(level.pos, s));
       return FilterRows(level, b, 0, static_cast<uint32_t>(b->ids.size()));
     }
@@ -712,6 +757,26 @@ Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& pa
     if (lim[p] != kNoLimit)
       need[p] = lim[p] > kNoLimit - off[p] ? kNoLimit : lim[p] + off[p];
   }
+  if (FastCount(level)) {
+    // count(*) whose WHERE the index range expresses exactly: count the
+    // entries, materialize no rows.
+    b->fast_count.assign(parents.size(), 0);
+    for (size_t p = 0; p < parents.size(); ++p) {
+      if (p > 0 && !level.access.correlated) {
+        b->fast_count[p] = b->fast_count[0];
+        continue;
+      }
+      TRINE_RETURN_IF_ERROR(Source(level, parents[p], [&](uint64_t, const Value*, bool*) {
+        ++b->fast_count[p];
+        return Status::OK();
+      }));
+    }
+    finals->assign(parents.size(), {});
+    b->agg_keep.assign(parents.size(), 1);
+    for (size_t p = 0; p < parents.size(); ++p)
+      b->agg_keep[p] = off[p] == 0 && lim[p] > 0;
+    return Status::OK();
+  }
   TRINE_RETURN_IF_ERROR(Candidates(level, b, need, lim));
 
   // Survivors per parent, in candidate order.
@@ -766,7 +831,8 @@ Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& pa
     for (size_t p = 0; p < finals->size(); ++p) {
       auto& f = (*finals)[p];
       if (off[p] > 0)
-        f.erase(f.begin(), f.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(off[p], f.size())));
+        f.erase(f.begin(),
+                f.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(off[p], f.size())));
       if (f.size() > lim[p])
         f.resize(lim[p]);
     }
@@ -784,6 +850,17 @@ Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& pa
   for (size_t p = 0; p < parents.size(); ++p)
     b->agg_keep[p] = off[p] == 0 && lim[p] > 0;
   return Status::OK();
+}
+
+bool Executor::Impl::FastCount(const Level& level) {
+  const AccessPath& a = level.access;
+  if (!level.aggregate || !level.nested.empty() || !a.covers_filter ||
+      (a.kind != AccessPath::Kind::kIndexRange && a.kind != AccessPath::Kind::kTypeScan))
+    return false;
+  for (const BExpr& v : level.out.values)
+    if (v.kind != BExpr::Kind::kAgg || v.agg != Agg::kCountStar)
+      return false;
+  return true;
 }
 
 Result<Tree> Executor::Impl::RowTree(const Level& level, Batch* b, uint32_t row) {
@@ -825,8 +902,8 @@ Result<Value> Executor::Impl::Reduce(Agg agg, bool distinct, const std::vector<V
       for (size_t i = 1; i < values.size(); ++i) {
         Result<Value> s = Arith(Op::kAdd, sum, values[i]);
         if (!s.ok())
-          return Fail(pos, std::string(agg == Agg::kSum ? "sum" : "avg") + ": " +
-                               s.status().message());
+          return Fail(pos,
+                      std::string(agg == Agg::kSum ? "sum" : "avg") + ": " + s.status().message());
         sum = std::move(*s);
       }
       if (!IsNumeric(sum.type()))
@@ -854,7 +931,12 @@ Result<Value> Executor::Impl::Reduce(Agg agg, bool distinct, const std::vector<V
   return Value();
 }
 
-Status Executor::Impl::ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows) {
+Status Executor::Impl::ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows,
+                                   const uint64_t* fast_count) {
+  if (e.kind == BExpr::Kind::kAgg && fast_count != nullptr) {
+    agg_values[&e] = Value::Int(static_cast<int64_t>(*fast_count));
+    return Status::OK();
+  }
   if (e.kind == BExpr::Kind::kAgg) {
     std::vector<Value> values;
     values.reserve(rows.size());
@@ -870,15 +952,17 @@ Status Executor::Impl::ComputeAggs(const BExpr& e, Batch* b, const std::vector<u
     return Status::OK();
   }
   for (const BExpr& a : e.args)
-    TRINE_RETURN_IF_ERROR(ComputeAggs(a, b, rows));
+    TRINE_RETURN_IF_ERROR(ComputeAggs(a, b, rows, fast_count));
   return Status::OK();
 }
 
 Result<Tree> Executor::Impl::AggregateRow(const Level& level, Batch* b,
-                                          const std::vector<uint32_t>& rows, const Env* parent) {
+                                          const std::vector<uint32_t>& rows, size_t p) {
   agg_values.clear();
+  const uint64_t* fast = b->fast_count.empty() ? nullptr : &b->fast_count[p];
   for (const BExpr& v : level.out.values)
-    TRINE_RETURN_IF_ERROR(ComputeAggs(v, b, rows));
+    TRINE_RETURN_IF_ERROR(ComputeAggs(v, b, rows, fast));
+  const Env* parent = (*b->parents)[p];
   // Row references outside aggregates are refused by the binder, so an env
   // without a row serves for the rest (enclosing rows, constants).
   Env env{b, kNoRow, parent};
@@ -906,7 +990,7 @@ Status Executor::Impl::Shape(const Level& level, Batch* b,
     }
     std::vector<Tree> trees;
     if (level.aggregate) {
-      TRINE_ASSIGN_OR_RETURN(Tree t, AggregateRow(level, b, rows, (*b->parents)[p]));
+      TRINE_ASSIGN_OR_RETURN(Tree t, AggregateRow(level, b, rows, p));
       if (b->agg_keep[p])
         trees.push_back(std::move(t));
     } else {
@@ -937,9 +1021,9 @@ Status Executor::Impl::Shape(const Level& level, Batch* b,
             return Fail(level.use_pos, "aggregates need single values, not rows");
           values.push_back(t.value());
         }
-        TRINE_ASSIGN_OR_RETURN(Value v,
-                               Reduce(level.use_agg == Agg::kCountStar ? Agg::kCount : level.use_agg,
-                                      level.use_distinct, values, level.use_pos));
+        TRINE_ASSIGN_OR_RETURN(
+            Value v, Reduce(level.use_agg == Agg::kCountStar ? Agg::kCount : level.use_agg,
+                            level.use_distinct, values, level.use_pos));
         if (level.use_agg == Agg::kCount && !level.use_distinct)
           v = Value::Int(static_cast<int64_t>(trees.size()));
         per_parent->emplace_back(std::move(v));
@@ -956,7 +1040,9 @@ Executor::Executor(Transaction& txn, std::vector<Value> params, size_t named_bas
     : impl_(std::make_unique<Impl>(txn, std::move(params), named_base)) {}
 Executor::~Executor() = default;
 
-uint32_t Executor::error_pos() const { return impl_->error_pos; }
+uint32_t Executor::error_pos() const {
+  return impl_->error_pos;
+}
 
 Status Executor::Query(const Level& level, bool scalar, Tree* out) {
   std::vector<const Env*> parents{nullptr};
@@ -965,7 +1051,7 @@ Status Executor::Query(const Level& level, bool scalar, Tree* out) {
   TRINE_RETURN_IF_ERROR(impl_->Run(level, parents, &b, &finals));
   std::vector<uint32_t>& rows = finals[0];
   if (level.aggregate) {
-    TRINE_ASSIGN_OR_RETURN(Tree t, impl_->AggregateRow(level, &b, rows, nullptr));
+    TRINE_ASSIGN_OR_RETURN(Tree t, impl_->AggregateRow(level, &b, rows, 0));
     *out = b.agg_keep[0] ? std::move(t) : Tree();
     return Status::OK();
   }

@@ -11,8 +11,8 @@ namespace trine::treeql {
 namespace {
 
 const char* OpText(Op op) {
-  static const char* names[] = {"OR", "AND", "NOT", "-", "=", "!=", "<", "<=",
-                                ">",  ">=",  "+",   "-", "*", "/", "%", "||"};
+  static const char* names[] = {
+      "OR", "AND", "NOT", "-", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "||"};
   return names[static_cast<int>(op)];
 }
 
@@ -59,8 +59,9 @@ class Printer {
         if (l == nullptr)
           return "?";
         if (e.scope >= 0)
-          return l->columns[static_cast<size_t>(l->ref_scopes[static_cast<size_t>(e.scope)]
-                                                    .source_column)]
+          return l
+              ->columns[static_cast<size_t>(
+                  l->ref_scopes[static_cast<size_t>(e.scope)].source_column)]
               .label;
         if (e.up == 0)
           return "id";
@@ -192,7 +193,7 @@ void Describe(const Level& level, std::vector<const Level*> stack, const std::st
 std::string Explain(const Plan& plan) {
   std::string out;
   if (plan.query)
-    Describe(*plan.query, {}, "", "SELECT", &out);
+    Describe(*plan.query, {}, "", "query", &out);
   if (!out.empty() && out.back() == '\n')
     out.pop_back();
   return out;

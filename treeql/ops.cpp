@@ -33,7 +33,9 @@ Decimal AsDecimal(const Value& v) {
   return v.type() == ValueType::kInt ? Decimal{v.as_int(), 0} : v.as_decimal();
 }
 
-int Sign(long double x, long double y) { return x < y ? -1 : (y < x ? 1 : 0); }
+int Sign(long double x, long double y) {
+  return x < y ? -1 : (y < x ? 1 : 0);
+}
 
 int CompareNumbers(const Value& a, const Value& b) {
   ValueType ta = a.type(), tb = b.type();
@@ -143,9 +145,8 @@ Result<Value> Arith(ast::Op op, const Value& a, const Value& b) {
     return Value::String(ConcatText(a) + ConcatText(b));
   ValueType ta = a.type(), tb = b.type();
   if (!IsNumeric(ta) || !IsNumeric(tb))
-    return Status::InvalidArgument("cannot apply arithmetic to " +
-                                   std::string(ValueTypeName(ta)) + " and " +
-                                   std::string(ValueTypeName(tb)));
+    return Status::InvalidArgument("cannot apply arithmetic to " + std::string(ValueTypeName(ta)) +
+                                   " and " + std::string(ValueTypeName(tb)));
   bool zero = (tb == ValueType::kInt && b.as_int() == 0) ||
               (tb == ValueType::kFloat && b.as_float() == 0) ||
               (tb == ValueType::kDecimal && b.as_decimal().units == 0);

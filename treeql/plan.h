@@ -107,7 +107,7 @@ struct AccessPath {
   };
   Kind kind = Kind::kTypeScan;
   const FieldInfo* field = nullptr;
-  int field_column = -1;  // the column the index entries' values fill in
+  int field_column = -1;    // the column the index entries' values fill in
   std::vector<BExpr> keys;  // kPoint: the ids; kRefSeek: the referenced subject
   // kIndexRange: conditions on the field, intersected at run time:
   // (op, value) with op kEq, kLt, kLe, kGt or kGe; LIKE patterns (their
@@ -121,7 +121,10 @@ struct AccessPath {
   // follow (NULLs sort last): false when the filter rejects NULLs there.
   bool append_nulls = false;
   bool correlated = false;  // keys/bounds depend on the parent row
-  std::string describe;     // for EXPLAIN
+  // The access path alone yields exactly the rows WHERE accepts (every
+  // conjunct became an index bound), so a count need not look at the rows.
+  bool covers_filter = false;
+  std::string describe;  // for EXPLAIN
 };
 
 struct OrderKey {

@@ -50,7 +50,9 @@ bool IsOwnId(const BExpr& e) {
 }
 
 // Usable as a key: does not depend on the row being chosen.
-bool IsKey(const BExpr& e) { return !e.uses_row && !e.uses_agg; }
+bool IsKey(const BExpr& e) {
+  return !e.uses_row && !e.uses_agg;
+}
 
 Op Flip(Op op) {
   switch (op) {
@@ -76,6 +78,7 @@ struct FieldConds {
   bool equality = false;
   bool null_rejecting = false;  // a condition that no NULL passes
   bool correlated = false;
+  size_t absorbed = 0;  // conjuncts fully expressed by the conditions above
 };
 
 std::string Describe(const Level& level, const AccessPath& a) {
@@ -118,7 +121,7 @@ std::string Describe(const Level& level, const AccessPath& a) {
         conds += std::string(conds.empty() ? "" : ", ") + a.field->name + " IN (" +
                  std::to_string(a.in_lists[0].size()) + " values)";
       s += conds.empty() ? " (full)" : " range " + conds;
-      if (a.provides_order)
+      if (a.provides_order && !level.order.empty())
         s += std::string(", in ORDER BY order") + (a.descending ? " (descending)" : "");
       if (a.append_nulls)
         s += ", then NULLs";
@@ -153,7 +156,7 @@ void ChooseAccessPath(Level* level) {
     for (FieldConds& fc : fields)
       if (fc.field == f)
         return fc;
-    fields.push_back(FieldConds{f, slot, {}, {}, {}, false, false, false});
+    fields.push_back(FieldConds{f, slot, {}, {}, {}, false, false, false, 0});
     return fields.back();
   };
 
@@ -187,6 +190,7 @@ void ChooseAccessPath(Level* level) {
         }
         FieldConds& fc = conds_for(f, slot);
         fc.bounds.emplace_back(op, key);
+        ++fc.absorbed;
         fc.equality = fc.equality || op == Op::kEq;
         fc.null_rejecting = true;
         fc.correlated = fc.correlated || key.uses_outer;
@@ -208,6 +212,7 @@ void ChooseAccessPath(Level* level) {
       } else if (IsOwnColumn(c->args[0], *level, &f, &slot) && f->indexed) {
         FieldConds& fc = conds_for(f, slot);
         fc.ins.emplace_back(c->args.begin() + 1, c->args.end());
+        fc.absorbed += fc.ins.size() == 1;
         fc.equality = true;
         fc.null_rejecting = true;
         for (size_t i = 1; i < c->args.size(); ++i)
@@ -219,6 +224,7 @@ void ChooseAccessPath(Level* level) {
       FieldConds& fc = conds_for(f, slot);
       fc.bounds.emplace_back(Op::kGe, c->args[1]);
       fc.bounds.emplace_back(Op::kLe, c->args[2]);
+      ++fc.absorbed;
       fc.null_rejecting = true;
       fc.correlated = fc.correlated || c->args[1].uses_outer || c->args[2].uses_outer;
     } else if (c->kind == BExpr::Kind::kLike && !c->negated &&
@@ -230,7 +236,9 @@ void ChooseAccessPath(Level* level) {
       fc.correlated = fc.correlated || c->args[1].uses_outer;
     } else if (c->kind == BExpr::Kind::kIsNull && c->negated &&
                IsOwnColumn(c->args[0], *level, &f, &slot) && f->indexed) {
-      conds_for(f, slot).null_rejecting = true;
+      FieldConds& fc = conds_for(f, slot);
+      fc.null_rejecting = true;
+      ++fc.absorbed;  // the index holds no NULLs
     }
   }
 
@@ -296,6 +304,7 @@ void ChooseAccessPath(Level* level) {
     } else {
       a.kind = AccessPath::Kind::kTypeScan;
       a.provides_order = order_by_id || level->order.empty();
+      a.covers_filter = conj.empty();
     }
     if (a.kind == AccessPath::Kind::kIndexRange) {
       if (pick != nullptr) {
@@ -303,6 +312,9 @@ void ChooseAccessPath(Level* level) {
         a.like_patterns = pick->likes;
         a.in_lists = pick->ins;
         a.correlated = pick->correlated;
+        a.covers_filter = pick->absorbed == conj.size();
+      } else {
+        a.covers_filter = conj.empty();
       }
       if (a.field == order_field) {
         a.provides_order = true;

@@ -39,12 +39,10 @@ struct Session::Impl {
 
   Result<std::vector<Value>> Params(const Plan& plan, const QueryParams& params) {
     if (params.positional.size() < static_cast<size_t>(plan.param_count))
-      return Status::InvalidArgument("the statement has " + std::to_string(plan.param_count) +
-                                     " `?` parameter(s) but " +
-                                     std::to_string(params.positional.size()) +
-                                     " value(s) were given");
-    std::vector<Value> out(params.positional.begin(),
-                           params.positional.begin() + plan.param_count);
+      return Status::InvalidArgument(
+          "the statement has " + std::to_string(plan.param_count) + " `?` parameter(s) but " +
+          std::to_string(params.positional.size()) + " value(s) were given");
+    std::vector<Value> out(params.positional.begin(), params.positional.begin() + plan.param_count);
     for (const std::string& name : plan.param_names) {
       auto it = std::find_if(params.named.begin(), params.named.end(),
                              [&](const auto& p) { return p.first == name; });
@@ -226,16 +224,16 @@ Status Session::Impl::RunWrite(const Plan& plan, Transaction& t, const std::vect
 
 Status Session::Impl::RunPlan(const Plan& plan, std::string_view text, const QueryParams& qp,
                               StatementResult* r) {
-  Result<std::vector<Value>> params = Params(plan, qp);
-  if (!params.ok())
-    return AbortTxn(Positioned(text, plan.pos, params.status()));
   using K = ast::Statement::Kind;
-  if (plan.kind == K::kExplain) {
+  if (plan.kind == K::kExplain) {  // plans do not depend on parameter values
     r->kind = StatementResult::Kind::kExplain;
     r->verb = "EXPLAIN";
     r->text = treeql::Explain(plan);
     return Status::OK();
   }
+  Result<std::vector<Value>> params = Params(plan, qp);
+  if (!params.ok())
+    return AbortTxn(Positioned(text, plan.pos, params.status()));
   if (plan.kind == K::kSelect) {
     std::unique_ptr<Transaction> own;
     Transaction* t = txn.get();
@@ -323,7 +321,8 @@ Status Session::Impl::RunStatement(const ast::Statement& st, std::string_view te
       Status s = t->Commit();
       if (!s.ok()) {
         std::string msg = s.message() + "\n(the transaction was rolled back)";
-        return Positioned(text, st.pos, s.IsConflict() ? Status::Conflict(msg) : Status::Make(s.code(), msg));
+        return Positioned(text, st.pos,
+                          s.IsConflict() ? Status::Conflict(msg) : Status::Make(s.code(), msg));
       }
       return Status::OK();
     }
@@ -331,8 +330,8 @@ Status Session::Impl::RunStatement(const ast::Statement& st, std::string_view te
       break;
   }
   if (st.live)
-    return AbortTxn(Positioned(text, st.pos,
-                               Status::NotSupported("LIVE queries are not supported yet")));
+    return AbortTxn(
+        Positioned(text, st.pos, Status::NotSupported("LIVE queries are not supported yet")));
   uint32_t error_pos = st.pos;
   Result<Plan> plan = treeql::Bind(st, db, &error_pos);
   if (!plan.ok())
@@ -348,7 +347,9 @@ Session::~Session() {
     impl_->txn->Rollback();
 }
 
-bool Session::in_transaction() const { return impl_->txn != nullptr; }
+bool Session::in_transaction() const {
+  return impl_->txn != nullptr;
+}
 
 Status Session::Execute(std::string_view text, const QueryParams& params,
                         const std::function<void(StatementResult&&)>& fn) {

@@ -167,28 +167,32 @@ void TxnImpl::SeekForward(Iterator* it, const std::string& key, uint64_t max_ste
   }
 }
 
-Status TxnImpl::MultiGetRaw(const std::vector<std::string>& keys,
-                            const std::vector<uint64_t>& ids, std::string_view lower,
-                            std::string_view upper,
+// Ids at most this far apart are read by stepping an iterator.
+constexpr uint64_t kStepGap = 4;
+
+Status TxnImpl::MultiGetRaw(const std::vector<std::string>& keys, const std::vector<uint64_t>& ids,
+                            std::string_view lower, std::string_view upper,
                             const std::function<Status(size_t, const std::string_view*)>& fn) {
-  // A lookup or two: point reads are cheaper than building an iterator.
-  if (keys.size() <= 2) {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      std::string value;
-      bool found = false;
-      TRINE_RETURN_IF_ERROR(GetRaw(keys[i], &value, &found));
-      std::string_view v = value;
-      TRINE_RETURN_IF_ERROR(fn(i, found ? &v : nullptr));
-    }
-    return Status::OK();
-  }
+  // Dense runs of ids (neighbours within a few subjects) share one iterator
+  // that steps from key to key; an isolated id is a point lookup, which the
+  // bloom filters make cheaper than positioning an iterator on every level.
+  auto near = [&](size_t i, size_t j) { return ids[j] - ids[i] <= kStepGap; };
+  std::unique_ptr<Iterator> it;
   ReadOptions ro;
   ro.snapshot = snapshot_;
   ro.lower_bound = lower;
   ro.upper_bound = upper;
-  std::unique_ptr<Iterator> it = db_->db_->NewIterator(ro);
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string& key = keys[i];
+    bool dense = (i > 0 && near(i - 1, i)) || (i + 1 < keys.size() && near(i, i + 1));
+    if (!dense) {
+      std::string value;
+      bool found = false;
+      TRINE_RETURN_IF_ERROR(GetRaw(key, &value, &found));
+      std::string_view v = value;
+      TRINE_RETURN_IF_ERROR(fn(i, found ? &v : nullptr));
+      continue;
+    }
     if (auto w = writes_.find(key); w != writes_.end()) {
       std::string_view v;
       if (w->second.has_value())
@@ -198,10 +202,12 @@ Status TxnImpl::MultiGetRaw(const std::vector<std::string>& keys,
     }
     if (!options_.read_only)
       read_keys_.push_back(key);
+    if (it == nullptr)
+      it = db_->db_->NewIterator(ro);
     // The iterator rests at or before ids[i-1]'s key; ids[i]'s is at most
     // ids[i] - ids[i-1] steps further.
     uint64_t gap = i == 0 ? 0 : ids[i] - ids[i - 1];
-    SeekForward(it.get(), key, gap <= 4 ? gap : 0);
+    SeekForward(it.get(), key, gap <= kStepGap ? gap : 0);
     if (it->Valid() && it->key() == key) {
       std::string_view v = it->value();
       TRINE_RETURN_IF_ERROR(fn(i, &v));
@@ -210,7 +216,7 @@ Status TxnImpl::MultiGetRaw(const std::vector<std::string>& keys,
       TRINE_RETURN_IF_ERROR(fn(i, nullptr));
     }
   }
-  return it->status();
+  return it != nullptr ? it->status() : Status::OK();
 }
 
 void TxnImpl::PutRaw(std::string key, std::string value) {
@@ -545,7 +551,15 @@ Status TxnImpl::IndexScan(std::string_view type_name, std::string_view field_nam
   }
   if (range.upper) {
     std::string k = bound_key(*range.upper);
-    end = range.upper->inclusive ? PrefixSuccessor(k) : k;
+    ValueType t = range.upper->value.type();
+    if (range.upper->prefix && (t == ValueType::kString || t == ValueType::kBytes)) {
+      // Drop the string terminator (00 01): what remains prefixes the
+      // encoding of every string that starts with the value.
+      k.resize(k.size() - 2);
+      end = PrefixSuccessor(k);
+    } else {
+      end = range.upper->inclusive ? PrefixSuccessor(k) : k;
+    }
   }
   if (begin >= end)
     return Status::OK();
@@ -596,7 +610,7 @@ Status TxnImpl::Referrers(std::string_view type_name, std::string_view field_nam
 }
 
 Status TxnImpl::MultiGetField(std::string_view type_name, std::string_view field_name,
-                             const std::vector<uint64_t>& ids, std::vector<Value>* out) {
+                              const std::vector<uint64_t>& ids, std::vector<Value>* out) {
   TRINE_RETURN_IF_ERROR(CheckOpen());
   TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
   TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, field_name, false));
@@ -620,7 +634,7 @@ Status TxnImpl::MultiGetField(std::string_view type_name, std::string_view field
 }
 
 Status TxnImpl::MultiExists(std::string_view type_name, const std::vector<uint64_t>& ids,
-                           std::vector<uint8_t>* out) {
+                            std::vector<uint8_t>* out) {
   TRINE_RETURN_IF_ERROR(CheckOpen());
   TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
   out->assign(ids.size(), 0);
@@ -638,8 +652,8 @@ Status TxnImpl::MultiExists(std::string_view type_name, const std::vector<uint64
 }
 
 Status TxnImpl::MultiReferrers(std::string_view type_name, std::string_view field_name,
-                              const std::vector<uint64_t>& targets,
-                              const std::function<bool(uint64_t, uint64_t)>& fn) {
+                               const std::vector<uint64_t>& targets,
+                               const std::function<bool(uint64_t, uint64_t)>& fn) {
   TRINE_RETURN_IF_ERROR(CheckOpen());
   TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
   TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, field_name, false));

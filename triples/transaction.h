@@ -62,8 +62,7 @@ class TxnImpl final : public Transaction {
   // Ascending point lookups of `keys` (the keys of subjects `ids`) through
   // one iterator bounded by [lower, upper); fn(i, value or nullptr).
   Status MultiGetRaw(const std::vector<std::string>& keys, const std::vector<uint64_t>& ids,
-                     std::string_view lower,
-                     std::string_view upper,
+                     std::string_view lower, std::string_view upper,
                      const std::function<Status(size_t, const std::string_view*)>& fn);
 
   Status CheckOpen() const;

@@ -135,6 +135,9 @@ struct Entity {
 struct IndexBound {
   Value value;
   bool inclusive = true;
+  // Upper bound, string or bytes value: every value that starts with it
+  // (LIKE 'abc%'); `inclusive` is then ignored.
+  bool prefix = false;
 };
 
 // A range over an indexed attribute's values. Entries come in value order

@@ -48,16 +48,16 @@ class Tree {
   bool is_array() const { return kind_ == Kind::kArray; }
   bool is_object() const { return kind_ == Kind::kObject; }
 
-  const Value& value() const { return value_; }                  // kValue
-  const std::vector<Tree>& items() const { return items_; }      // kArray
-  std::vector<Tree>& items() { return items_; }                  // kArray
+  const Value& value() const { return value_; }                   // kValue
+  const std::vector<Tree>& items() const { return items_; }       // kArray
+  std::vector<Tree>& items() { return items_; }                   // kArray
   const std::vector<std::string>& keys() const { return keys_; }  // kObject, in order
   // kObject: the member values, parallel to keys().
   const std::vector<Tree>& members() const { return items_; }
   std::vector<Tree>& members() { return items_; }
 
   void Push(Tree t) { items_.push_back(std::move(t)); }  // kArray
-  void Add(std::string key, Tree t) {                     // kObject
+  void Add(std::string key, Tree t) {                    // kObject
     keys_.push_back(std::move(key));
     items_.push_back(std::move(t));
   }
@@ -108,7 +108,7 @@ struct StatementResult {
   uint64_t count = 0;         // kWrite: subjects written; kRows: rows returned
   std::vector<uint64_t> ids;  // INSERT: the new subject's id
   std::string text;           // kExplain, kSchema
-  ReadStats stats;  // what the statement read (trine/database.h)
+  ReadStats stats;            // what the statement read (trine/database.h)
 
   // One line of JSON: kRows/kValue the value; kWrite {"ok":true,"count":n[,"id":i]};
   // kExplain {"plan":"..."}; kSchema {"ok":true,"changes":[...]}; kTransaction {"ok":true}.

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -68,6 +69,34 @@ std::string MaskTimes(const std::string& text) {
   return out;
 }
 
+// A null-terminated array of C strings over owned copies, for execve.
+class CStrings {
+ public:
+  explicit CStrings(std::vector<std::string> strings) : strings_(std::move(strings)) {
+    for (std::string& s : strings_)
+      pointers_.push_back(s.data());
+    pointers_.push_back(nullptr);
+  }
+  CStrings(const CStrings&) = delete;  // the pointers point into this object
+  CStrings& operator=(const CStrings&) = delete;
+  char** get() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
+
+// This process's environment with HOME set to `home`, so that the shell's
+// history file stays in the scratch directory.
+CStrings EnvWithHome(const std::string& home) {
+  std::vector<std::string> env = {"HOME=" + home};
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).substr(0, 5) != "HOME=")
+      env.emplace_back(*e);
+  }
+  return CStrings(std::move(env));
+}
+
 class CliTest : public ::testing::Test {
  protected:
   // Runs `trine ARGS...` in the scratch directory with `input` as stdin (a
@@ -75,22 +104,10 @@ class CliTest : public ::testing::Test {
   Output Trine(const std::vector<std::string>& args, const std::string& input = "") {
     const std::string in = dir_.Sub("stdin"), out = dir_.Sub("stdout"), err = dir_.Sub("stderr");
     WriteFile(in, input);
-    std::vector<std::string> argv_storage = {"trine"};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : argv_storage)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // HOME points into the scratch directory: the real ~/.trine_history stays untouched.
-    std::vector<std::string> env_storage = {"HOME=" + dir_.path()};
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).substr(0, 5) != "HOME=")
-        env_storage.emplace_back(*e);
-    }
-    std::vector<char*> envp;
-    for (std::string& e : env_storage)
-      envp.push_back(e.data());
-    envp.push_back(nullptr);
+    std::vector<std::string> argv_strings = {"trine"};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    CStrings argv(std::move(argv_strings));
+    CStrings envp = EnvWithHome(dir_.path());
     std::fflush(nullptr);
     pid_t pid = fork();
     if (pid == 0) {
@@ -101,7 +118,7 @@ class CliTest : public ::testing::Test {
       if (fd_in < 0 || fd_out < 0 || fd_err < 0 || dup2(fd_in, 0) < 0 || dup2(fd_out, 1) < 0 ||
           dup2(fd_err, 2) < 0 || chdir(dir_.path().c_str()) != 0)
         _exit(127);
-      execve(TRINE_CLI_PATH, argv.data(), envp.data());
+      execve(TRINE_CLI_PATH, argv.get(), envp.get());
       _exit(127);
     }
     Output run;
@@ -408,23 +425,14 @@ TEST_F(CliTest, Demo) {
 // .quit, and the history file.
 TEST_F(CliTest, Interactive) {
   ASSERT_EQ(Trine({db_, "-c", kUsers}).status, 0);
-  std::vector<std::string> env_storage = {"HOME=" + dir_.path()};
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).substr(0, 5) != "HOME=")
-      env_storage.emplace_back(*e);
-  }
-  std::vector<char*> envp;
-  for (std::string& e : env_storage)
-    envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string arg0 = "trine", arg1 = db_;
-  std::vector<char*> argv = {arg0.data(), arg1.data(), nullptr};
+  CStrings argv({"trine", db_});
+  CStrings envp = EnvWithHome(dir_.path());
   int master = -1;
   std::fflush(nullptr);
   pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    execve(TRINE_CLI_PATH, argv.data(), envp.data());
+    execve(TRINE_CLI_PATH, argv.get(), envp.get());
     _exit(127);
   }
   std::string transcript;

@@ -12,7 +12,25 @@
 // comparisons are generated (TreeQL rejects the others when binding), only
 // non-zero constant divisors, small ints (no overflow) and floats that are
 // multiples of 0.25 (exact sums). Results whose order a query leaves open are
-// compared as multisets.
+// compared as multisets; -0.0 counts as 0.0 (SQLite drops the sign).
+//
+// FlatQueries: three random schemas of 2-3 types (4-7 int/float/string/bool
+// fields, some indexed), 200-400 rows each with 10-30% NULLs. Queries: shapes,
+// single values, aggregates (count, count DISTINCT, sum, avg, min, max) alone
+// or in a shape; WHERE with AND/OR/NOT, comparisons with NULL, IS [NOT] NULL,
+// [NOT] IN lists (with NULLs) and sub-queries, [NOT] BETWEEN, [NOT] LIKE,
+// arithmetic and CASE, id lookups, `?` parameters; ORDER BY 1-3 keys with
+// NULLS FIRST/LAST, LIMIT and OFFSET; some run as prepared statements. Every
+// 60 queries: INSERT, UPDATE, DELETE, SET, RETRACT on both (the written counts
+// must agree), sometimes inside BEGIN ... COMMIT/ROLLBACK with queries that
+// see the transaction's own writes, and sometimes an index built or dropped.
+//
+// NestedQueries: Parent and Child (`parent REF Parent`). Parent rows with
+// array sub-queries (ordered, limited, correlated with the parent, a third
+// level that sees both), count(...), exists(...), scalar sub-queries, reverse
+// paths `p<-Child.parent` (ids and a field) and count of them, sub-queries in
+// WHERE; children with forward paths `c.parent.x` (NULL for a NULL or
+// dangling reference). Halfway, parents are deleted and children moved.
 //
 //   TRINE_SEED=... TRINE_DIFF_QUERIES=20000 TRINE_DIFF_NESTED_QUERIES=2000
 //     build/debug/tests/treeql_test --gtest_filter='Differential*'
@@ -291,9 +309,22 @@ void SortItems(Tree* t) {
     t->Push(std::move(kx.second));
 }
 
+// SQLite loses the sign of a zero (it stores 0.0 as an integer), so -0.0
+// and 0.0 count as the same.
+void UnsignZeros(Tree* t) {
+  if (t->is_value()) {
+    if (t->value().type() == ValueType::kFloat && t->value().as_float() == 0)
+      *t = Tree(Value::Float(0.0));
+    return;
+  }
+  for (Tree& x : t->items())
+    UnsignZeros(&x);
+}
+
 // Puts a result into the canonical order: arrays whose order the query
 // leaves open are sorted by their elements' JSON.
 void Canonicalize(const Query& q, Tree* t) {
+  UnsignZeros(t);
   auto row = [&](Tree* r) {
     if (q.shape && r->is_object()) {
       for (size_t i = 0; i < q.items.size() && i < r->members().size(); ++i)
@@ -385,6 +416,11 @@ class Gen {
   // null writes every literal inline. Text must therefore be generated
   // left to right.
   std::vector<Value>* params = nullptr;
+  // No float division: the values of sums and of stored floats stay
+  // multiples of 2^-k, so that no order of summation can round differently.
+  bool exact = false;
+  // Other types for IN (SELECT ...): name and columns.
+  std::vector<std::pair<std::string, const Scope*>> others;
 
   // Data: few distinct values, so that equality, ranges and ties hit often.
   Value DataValue(const FieldSpec& f) {
@@ -473,12 +509,16 @@ class Gen {
       return Use(*Pick(nums));
     }
     int k = Int(0, 9);
+    if (k == 3 && Chance(0.4) && !int_only)
+      return Case(cols, depth);
     Ex a = NumExpr(cols, depth - 1, int_only);
     if (k == 0)
       return {"-(" + a.tq + ")", "-(" + a.sql + ")", a.ty};
     if (k <= 2) {
       std::string d = std::to_string(Int(1, 5) * (Chance(0.2) ? -1 : 1));
-      const char* op = a.ty == Ty::kInt && Chance(0.5) ? " % " : " / ";
+      const char* op = a.ty == Ty::kInt && Chance(0.5) ? " % "
+                       : a.ty == Ty::kFloat && exact   ? " * "
+                                                       : " / ";
       return {"(" + a.tq + op + d + ")", "(" + a.sql + op + d + ")", a.ty};
     }
     Ex b = Chance(0.6) ? Literal(int_only || Chance(0.6) ? Ty::kInt : Ty::kFloat)
@@ -539,7 +579,9 @@ class Gen {
     for (Ty t : {Ty::kInt, Ty::kFloat, Ty::kStr, Ty::kBool, Ty::kId})
       if (!OfType(cols, t).empty())
         present.push_back(t);
-    int k = Int(0, 13);
+    int k = Int(0, 14);
+    if (k == 14)
+      return InSubquery(cols);
     if (k == 13) {
       static const std::vector<std::string> kConst = {"TRUE", "FALSE", "NULL"};
       const std::string& c = Pick(kConst);
@@ -570,6 +612,49 @@ class Gen {
       return Between(cols, a);
     }
     return LikeLeaf(cols);
+  }
+
+  // `x [NOT] IN (SELECT y FROM Other WHERE ...)`: NULLs among the sub-query's
+  // values make NOT IN unknown, as in SQL.
+  Ex InSubquery(const std::vector<Col>& cols) {
+    if (others.empty())
+      return Leaf(cols);
+    const auto& [name, scope] = Pick(others);
+    const Col& inner = Pick(scope->cols);
+    if (inner.ty == Ty::kBool || inner.ty == Ty::kId ||
+        (IsNum(inner.ty) ? OfType(cols, Ty::kInt).empty() && OfType(cols, Ty::kFloat).empty()
+                         : OfType(cols, inner.ty).empty()))
+      return Leaf(cols);
+    Ex a = IsNum(inner.ty) ? NumExpr(cols, Int(0, 1)) : Operand(cols, inner.ty);
+    const char* op = Chance(0.4) ? " NOT IN " : " IN ";
+    std::string tq = "(" + a.tq + op + "(SELECT " + inner.tq + " FROM " + name;
+    std::string sql = "(" + a.sql + op + "(SELECT " + inner.sql + " FROM " + name;
+    if (Chance(0.8)) {
+      Ex w = Cond(scope->cols, Int(0, 1));
+      tq += " WHERE " + w.tq;
+      sql += " WHERE " + w.sql;
+    }
+    return {tq + "))", sql + "))", Ty::kBool};
+  }
+
+  // CASE over numbers; both branches get one type, as SQLite's answer is
+  // read by the static type.
+  Ex Case(const std::vector<Col>& cols, int depth) {
+    Ex w = Cond(cols, 0);
+    Ex a = NumExpr(cols, depth - 1);
+    bool has_else = Chance(0.7);
+    Ex b = has_else ? NumExpr(cols, depth - 1) : Ex{"", "", a.ty};
+    auto widen = [](Ex* e) {
+      e->tq = "(" + e->tq + " + 0.00e0)";
+      e->sql = "(" + e->sql + " + 0.00e0)";
+      e->ty = Ty::kFloat;
+    };
+    if (a.ty != b.ty)
+      widen(a.ty == Ty::kInt ? &a : &b);
+    std::string tail_tq = has_else ? " ELSE " + b.tq + " END" : " END";
+    std::string tail_sql = has_else ? " ELSE " + b.sql + " END" : " END";
+    return {"CASE WHEN " + w.tq + " THEN " + a.tq + tail_tq,
+            "CASE WHEN " + w.sql + " THEN " + a.sql + tail_sql, a.ty};
   }
 
   Ex Between(const std::vector<Col>& cols, const Ex& a) {
@@ -724,6 +809,20 @@ class Gen {
     }
   }
 
+  // Arithmetic on a column: a bare integer in SQL's ORDER BY would be a
+  // column number.
+  Ex SortExpr(const std::vector<Col>& cols) {
+    std::vector<const Col*> nums = OfType(cols, Ty::kInt);
+    for (const Col* c : OfType(cols, Ty::kFloat))
+      nums.push_back(c);
+    Ex a = Use(*Pick(nums));
+    Ex b = NumExpr(cols, 1);
+    static const std::vector<std::string> kOps = {" + ", " - ", " * "};
+    const std::string& op = Pick(kOps);
+    Ty ty = a.ty == Ty::kInt && b.ty == Ty::kInt ? Ty::kInt : Ty::kFloat;
+    return {"(" + a.tq + op + b.tq + ")", "(" + a.sql + op + b.sql + ")", ty};
+  }
+
   // ORDER BY keys in both languages; NULLs last unless asked otherwise, the
   // subject id in the direction of the last key breaks ties.
   void OrderBy(const Scope& s, bool prefer_index, std::string* tq, std::string* sql) {
@@ -740,7 +839,7 @@ class Gen {
     for (int i = 0; i < n; ++i) {
       Ex k = prefer_index && !idx.empty() ? Use(*Pick(idx))
              : Chance(0.85)               ? Use(Pick(s.cols))
-                                          : NumExpr(s.cols, 1);
+                                          : SortExpr(s.cols);
       desc = Chance(0.4);
       int nulls = Int(0, 19);  // 0, 1: NULLS FIRST; 2: NULLS LAST
       *tq += (i ? ", " : "") + k.tq +
@@ -798,7 +897,9 @@ class Gen {
       }
       case 2:
       case 3: {
+        exact = true;
         Ex a = NumExpr(cols, Chance(0.7) ? 0 : 1);
+        exact = false;
         bool avg = Chance(0.3);
         const char* d = Chance(0.15) ? "DISTINCT " : "";
         std::string f = avg ? "avg(" : "sum(";
@@ -869,7 +970,7 @@ class Rig {
       return ::testing::AssertionFailure() << "TreeQL INSERT: " << res.status().ToString();
     if (res->size() != rows.size())
       return ::testing::AssertionFailure() << "INSERT script gave " << res->size() << " results";
-    std::string sql = "BEGIN;";
+    std::string sql = "SAVEPOINT ins;";
     for (size_t k = 0; k < rows.size(); ++k) {
       const StatementResult& sr = (*res)[k];
       if (sr.ids.size() != 1 || sr.count != 1)
@@ -884,36 +985,70 @@ class Rig {
         sql += ", " + LiteralText(v);
       sql += ");";
     }
-    std::string e = lite_.Exec(sql + "COMMIT;");
+    std::string e = lite_.Exec(sql + "RELEASE ins;");
     if (!e.empty())
       return ::testing::AssertionFailure() << "SQLite: " << e;
     return ::testing::AssertionSuccess();
   }
 
   // Runs `q` on both and compares.
-  ::testing::AssertionResult Check(const Query& q) {
+  // Runs `q` on both and compares; `prepared` runs it as a prepared
+  // statement, twice (the second run reuses the plan).
+  ::testing::AssertionResult Check(const Query& q, bool prepared = false) {
     Tree want;
     std::string err = Expected(lite_, q, &want);
     if (!err.empty())
       return ::testing::AssertionFailure() << "SQLite failed (a bug in the test): " << err << "\n"
                                            << Describe(q);
-    auto res = session_->Execute(q.tq, q.params);
+    Result<StatementResult> res = Run(q, prepared);
     if (!res.ok())
-      return ::testing::AssertionFailure() << "TreeQL failed: " << res.status().ToString() << "\n"
+      return ::testing::AssertionFailure() << "TreeQL failed" << (prepared ? " (prepared)" : "")
+                                           << ": " << res.status().ToString() << "\n"
                                            << Describe(q) << "expected: " << ToJson(want) << "\n";
-    if (res->size() != 1)
-      return ::testing::AssertionFailure() << res->size() << " results\n" << Describe(q);
-    StatementResult& r = (*res)[0];
+    StatementResult& r = *res;
     auto want_kind = q.scalar ? StatementResult::Kind::kValue : StatementResult::Kind::kRows;
     Tree got = std::move(r.value);
     Canonicalize(q, &got);
     std::string got_json = ToJson(got), want_json = ToJson(want);
     if (r.kind != want_kind || got_json != want_json)
       return ::testing::AssertionFailure()
-             << "result mismatch\n"
+             << "result mismatch" << (prepared ? " (prepared, second run)" : "") << "\n"
              << Describe(q) << "expected: " << want_json << "\ngot:      " << got_json
              << (r.kind != want_kind ? "\n(and the result kind differs)" : "") << "\n";
     ++checked;
+    return ::testing::AssertionSuccess();
+  }
+
+  Result<StatementResult> Run(const Query& q, bool prepared) {
+    if (prepared) {
+      auto p = session_->Prepare(q.tq);
+      if (!p.ok())
+        return p.status();
+      Result<StatementResult> first = (*p)->Run(q.params);
+      if (!first.ok())
+        return first;
+      return (*p)->Run(q.params);
+    }
+    auto res = session_->Execute(q.tq, q.params);
+    if (!res.ok())
+      return res.status();
+    if (res->size() != 1)
+      return Status::InvalidArgument(std::to_string(res->size()) + " results");
+    return std::move((*res)[0]);
+  }
+
+  // BEGIN on both.
+  ::testing::AssertionResult Begin() { return Both("BEGIN"); }
+  // COMMIT or ROLLBACK on both.
+  ::testing::AssertionResult End(bool commit) { return Both(commit ? "COMMIT" : "ROLLBACK"); }
+
+  // Declares `t` again in Trine only (index changes: SQLite needs none).
+  ::testing::AssertionResult Redeclare(const TypeSpec& t) {
+    std::string text = SchemaText(t);
+    schema += text + "\n";
+    auto r = session_->Execute(text);
+    if (!r.ok())
+      return ::testing::AssertionFailure() << "TreeQL: " << r.status().ToString() << "\n" << text;
     return ::testing::AssertionSuccess();
   }
 
@@ -952,6 +1087,17 @@ class Rig {
   int checked = 0;
 
  private:
+  ::testing::AssertionResult Both(const std::string& statement) {
+    auto r = session_->Execute(statement);
+    if (!r.ok())
+      return ::testing::AssertionFailure()
+             << "TreeQL " << statement << ": " << r.status().ToString();
+    std::string e = lite_.Exec(statement);
+    if (!e.empty())
+      return ::testing::AssertionFailure() << "SQLite: " << e;
+    return ::testing::AssertionSuccess();
+  }
+
   TempDir dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Session> session_;
@@ -1106,7 +1252,9 @@ Ex AssignedValue(Gen& g, const FieldSpec& f, const std::vector<Col>& cols) {
     case Ty::kFloat: {
       if (g.Chance(0.4))
         return g.Literal(Ty::kFloat);
+      g.exact = true;
       Ex e = g.NumExpr(cols, 1);
+      g.exact = false;
       if (e.ty == Ty::kInt)
         return {"(" + e.tq + " + 0.00e0)", "(" + e.sql + " + 0.00e0)", Ty::kFloat};
       return e;
@@ -1123,13 +1271,29 @@ Ex AssignedValue(Gen& g, const FieldSpec& f, const std::vector<Col>& cols) {
 
 ::testing::AssertionResult Mutate(Gen& g, Rig& rig, FlatType& t) {
   const std::vector<Col>& cols = t.scope.cols;
-  int k = g.Int(0, 9);
+  int k = g.Int(0, 11);
   if (k < 3) {
     std::vector<std::vector<Value>> rows(static_cast<size_t>(g.Int(1, 12)));
     for (auto& r : rows)
       for (const FieldSpec& f : t.spec.fields)
         r.push_back(g.DataValue(f));
     return rig.Insert(t.spec, rows, &t.ids);
+  }
+  if (k >= 10) {
+    // SET / RETRACT one attribute of a live subject.
+    std::vector<std::vector<Value>> ids;
+    std::string e =
+        rig.Lite().Query("SELECT rowid FROM " + t.spec.name + " ORDER BY rowid", {Ty::kInt}, &ids);
+    if (!e.empty() || ids.empty())
+      return ::testing::AssertionFailure() << "SQLite: " << e;
+    std::string id = std::to_string(g.Pick(ids)[0].as_int());
+    const FieldSpec& f = g.Pick(t.spec.fields);
+    Ex v = k == 10 ? g.Literal(f.ty) : Ex{"NULL", "NULL", f.ty};
+    std::string tq = k == 10 ? "SET " + t.spec.name + "[" + id + "]." + f.name + " = " + v.tq
+                             : "RETRACT " + t.spec.name + "[" + id + "]." + f.name;
+    return rig.Write(
+        tq, {},
+        "UPDATE " + t.spec.name + " SET " + f.name + " = " + v.sql + " WHERE rowid = " + id);
   }
   QueryParams params;
   g.params = &params.positional;
@@ -1168,7 +1332,7 @@ Ex AssignedValue(Gen& g, const FieldSpec& f, const std::vector<Col>& cols) {
 TEST(DifferentialTest, FlatQueries) {
   uint64_t seed = TestSeed();
   Gen g(seed);
-  const int64_t total = EnvInt("TRINE_DIFF_QUERIES", 2000);
+  const int64_t total = EnvInt("TRINE_DIFF_QUERIES", 4000);
   const int kSchemas = 3;
   int64_t done = 0;
   for (int round = 0; round < kSchemas; ++round) {
@@ -1180,7 +1344,7 @@ TEST(DifferentialTest, FlatQueries) {
       FlatType& t = types[i];
       t.spec = RandomType(g, "T" + std::to_string(i + 1), kLetters[i]);
       ASSERT_TRUE(rig.Declare(t.spec));
-      std::vector<std::vector<Value>> rows(static_cast<size_t>(g.Int(200, 350)));
+      std::vector<std::vector<Value>> rows(static_cast<size_t>(g.Int(200, 400)));
       for (auto& r : rows)
         for (const FieldSpec& f : t.spec.fields)
           r.push_back(g.DataValue(f));
@@ -1192,16 +1356,43 @@ TEST(DifferentialTest, FlatQueries) {
       }
       t.scope = FlatScope(t);
     }
+    g.others.clear();
+    for (FlatType& t : types)
+      g.others.emplace_back(t.spec.name, &t.scope);
     for (FlatType& t : types)
       ASSERT_TRUE(rig.Check(DumpQuery(t.spec)));
     int64_t quota = (total - done) / (kSchemas - round);
     for (int64_t i = 0; i < quota; ++i) {
       FlatType& t = types[static_cast<size_t>(g.Int(0, static_cast<int>(types.size()) - 1))];
-      ASSERT_TRUE(rig.Check(FlatQuery(g, t))) << "query " << done + i << ", seed " << seed;
-      if (i % 60 == 59) {
-        for (int m = g.Int(2, 5); m > 0; --m)
-          ASSERT_TRUE(Mutate(g, rig, t)) << "seed " << seed;
-        ASSERT_TRUE(rig.Check(DumpQuery(t.spec))) << "after writes, seed " << seed;
+      ASSERT_TRUE(rig.Check(FlatQuery(g, t), g.Chance(0.1)))
+          << "query " << done + i << ", seed " << seed;
+      if (i % 60 != 59)
+        continue;
+      // Writes; sometimes in a transaction, with queries that must see its
+      // own writes, committed or rolled back.
+      bool txn = g.Chance(0.3);
+      if (txn) {
+        ASSERT_TRUE(rig.Begin());
+      }
+      for (int m = g.Int(2, 5); m > 0; --m) {
+        ASSERT_TRUE(Mutate(g, rig, t)) << "seed " << seed;
+        if (txn) {
+          ASSERT_TRUE(rig.Check(FlatQuery(g, t))) << "in a transaction, seed " << seed;
+        }
+      }
+      if (txn) {
+        ASSERT_TRUE(rig.Check(DumpQuery(t.spec))) << "in a transaction, seed " << seed;
+        ASSERT_TRUE(rig.End(g.Chance(0.7)));
+      }
+      ASSERT_TRUE(rig.Check(DumpQuery(t.spec))) << "after writes, seed " << seed;
+      if (g.Chance(0.15)) {
+        // An index built or dropped under the data.
+        FieldSpec& f =
+            t.spec
+                .fields[static_cast<size_t>(g.Int(0, static_cast<int>(t.spec.fields.size()) - 1))];
+        f.indexed = !f.indexed;
+        ASSERT_TRUE(rig.Redeclare(t.spec));
+        t.scope = FlatScope(t);
       }
     }
     done += quota;
@@ -1236,10 +1427,45 @@ void ChildFilter(Gen& g, const NestedData& d, const std::string& sql_parent, std
   *sql_cond += " AND " + w.sql;
 }
 
+// An item of a child row inside a parent's array: a child column, a path
+// back to the parent, or a third level that sees both enclosing rows.
+Ex SiblingItem(Gen& g, const NestedData& d) {
+  int k = g.Int(0, 9);
+  if (k < 7)
+    return Gen::Use(g.Pick(d.c.cols));
+  if (k < 8) {
+    const FieldSpec& f = g.Pick(d.parent.fields);
+    return {"c.parent." + f.name, "p." + f.name, f.ty};
+  }
+  static const std::vector<std::pair<std::string, std::string>> kTests = {
+      {"s.x > c.x", "s.x > c.x"},
+      {"s.y = c.y", "s.y = c.y"},
+      {"s.id < c.id", "s.rowid < c.rowid"},
+      {"s.z <= c.z", "s.z <= c.z"},
+      {"s.x = p.a", "s.x = p.a"}};
+  const auto& [tq, sql] = g.Pick(kTests);
+  return {"count(SELECT s FROM Child AS s WHERE s.parent = p AND " + tq + ")",
+          "(SELECT count(*) FROM Child s WHERE s.parent = p.rowid AND " + sql + ")", Ty::kInt};
+}
+
 Query NestedQuery(Gen& g, const NestedData& d) {
   Query q;
   g.params = &q.params.positional;
   std::string tq = "SELECT { ", sql = "SELECT p.rowid";
+  if (g.Chance(0.05)) {
+    // An aggregate over children, filtered through their parent reference.
+    Ex e = g.Aggregate(d.cf.cols);
+    q.tq = "SELECT " + e.tq + " FROM Child AS c";
+    q.sql = "SELECT 0, " + e.sql + " FROM Child c LEFT JOIN Parent pp ON pp.rowid = c.parent";
+    Ex w = g.Cond(d.cf.cols, g.Int(0, 3));
+    q.tq += " WHERE " + w.tq;
+    q.sql += " WHERE " + w.sql;
+    q.scalar = true;
+    q.shape = false;
+    q.items.push_back({"value", e.ty, "", {}, {}, true});
+    g.params = nullptr;
+    return q;
+  }
   if (g.Chance(0.25)) {
     // Children with paths forward through their parent reference.
     sql = "SELECT c.rowid";
@@ -1258,15 +1484,15 @@ Query NestedQuery(Gen& g, const NestedData& d) {
       tq += " WHERE " + w.tq;
       sql += " WHERE " + w.sql;
     }
-    bool limit = g.Chance(0.6);
-    if (limit || g.Chance(0.5)) {
+    bool limit = g.Chance(0.6), offset = g.Chance(0.1);
+    if (limit || offset || g.Chance(0.5)) {
       std::string otq, osql;
       g.OrderBy(d.cf, limit && g.Chance(0.4), &otq, &osql);
       tq += otq;
       sql += osql;
       q.ordered = true;
     }
-    g.LimitOffset(limit, g.Chance(0.1), 40, &tq, &sql);
+    g.LimitOffset(limit, offset, 40, &tq, &sql);
     q.tq = tq;
     q.sql = sql;
     g.params = nullptr;
@@ -1296,12 +1522,12 @@ Query NestedQuery(Gen& g, const NestedData& d) {
         stq += "{ ";
         int m = g.Int(1, 3);
         for (int j = 0; j < m; ++j) {
-          const Col& c = g.Pick(d.c.cols);
           std::string sk = "s" + std::to_string(j);
-          stq += (j ? ", " : "") + sk + ": " + c.tq;
-          ssql += (j ? ", " : "") + c.sql;
+          Ex e = SiblingItem(g, d);
+          stq += (j ? ", " : "") + sk + ": " + e.tq;
+          ssql += (j ? ", " : "") + e.sql;
           it.sub_keys.push_back(sk);
-          it.sub_types.push_back(c.ty);
+          it.sub_types.push_back(e.ty);
         }
         stq += " }";
       } else {
@@ -1419,15 +1645,15 @@ Query NestedQuery(Gen& g, const NestedData& d) {
     tq += " WHERE " + w.tq;
     sql += " WHERE " + w.sql;
   }
-  bool limit = g.Chance(0.7);
-  if (limit || g.Chance(0.5)) {
+  bool limit = g.Chance(0.7), offset = g.Chance(0.1);
+  if (limit || offset || g.Chance(0.5)) {
     std::string otq, osql;
     g.OrderBy(d.p, limit && g.Chance(0.4), &otq, &osql);
     tq += otq;
     sql += osql;
     q.ordered = true;
   }
-  g.LimitOffset(limit, g.Chance(0.1), 20, &tq, &sql);
+  g.LimitOffset(limit, offset, 20, &tq, &sql);
   q.tq = tq;
   q.sql = sql;
   g.params = nullptr;
@@ -1437,7 +1663,7 @@ Query NestedQuery(Gen& g, const NestedData& d) {
 TEST(DifferentialTest, NestedQueries) {
   uint64_t seed = TestSeed();
   Gen g(seed);
-  const int64_t total = EnvInt("TRINE_DIFF_NESTED_QUERIES", 300);
+  const int64_t total = EnvInt("TRINE_DIFF_NESTED_QUERIES", 500);
   Rig rig;
   ASSERT_TRUE(rig.ok());
   NestedData d;

@@ -1,9 +1,9 @@
 // End-to-end TreeQL: statements run through a Session on a real store, results
 // compared as exact JSON; EXPLAIN and read counts pin the access paths.
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tests/util/test_util.h"
 #include "trine/database.h"
@@ -90,6 +90,12 @@ TEST_F(QueryTest, ShapesAndFilters) {
             R"(["ann","bob"])");
   EXPECT_EQ(Run("SELECT name FROM User WHERE name LIKE '_e%' OR city LIKE 'R%' ORDER BY id"),
             R"(["bob","dee"])");
+  // LIKE 'prefix%' on an indexed attribute reads the prefix's range only.
+  EXPECT_EQ(Run("SELECT name FROM User WHERE name LIKE 'b%'"), R"(["bob"])");
+  EXPECT_EQ(Run("SELECT name FROM User WHERE name LIKE 'c_d' AND name IN ('cid', 'bob')"),
+            R"(["cid"])");
+  EXPECT_NE(Explain("SELECT name FROM User WHERE name LIKE 'b%'").find(R"(name LIKE "b%")"),
+            std::string::npos);
   // NULLs last in both directions; ties by id in the last key's direction.
   EXPECT_EQ(Run("SELECT name FROM User ORDER BY age DESC"), R"(["cid","ann","bob","dee"])");
   EXPECT_EQ(Run("SELECT name FROM User ORDER BY city, name"), R"(["ann","dee","bob","cid"])");
@@ -118,22 +124,23 @@ TEST_F(QueryTest, ParametersAndScalars) {
 
 TEST_F(QueryTest, NestedAndPaths) {
   LoadPeople();
+  EXPECT_EQ(Run("SELECT { name, posts: [SELECT { title, likes } FROM Post AS p WHERE p.author = u "
+                "ORDER BY p.likes DESC] } FROM User AS u WHERE u.age > 30 ORDER BY u.age"),
+            R"([{"name":"ann","posts":[{"title":"again","likes":9},{"title":"hello","likes":5}]},)"
+            R"({"name":"cid","posts":[{"title":"forty","likes":9}]}])");
   EXPECT_EQ(
-      Run("SELECT { name, posts: [SELECT { title, likes } FROM Post AS p WHERE p.author = u "
-          "ORDER BY p.likes DESC] } FROM User AS u WHERE u.age > 30 ORDER BY u.age"),
-      R"([{"name":"ann","posts":[{"title":"again","likes":9},{"title":"hello","likes":5}]},)"
-      R"({"name":"cid","posts":[{"title":"forty","likes":9}]}])");
-  EXPECT_EQ(Run("SELECT { name, n: count(SELECT p FROM Post AS p WHERE p.author = u), "
-                "any: exists(SELECT p FROM Post AS p WHERE p.author = u AND p.likes > 4), "
-                "best: (SELECT max(p.likes) FROM Post AS p WHERE p.author = u) } "
-                "FROM User AS u ORDER BY id"),
-            R"([{"name":"ann","n":2,"any":true,"best":9},{"name":"bob","n":1,"any":false,"best":1},)"
-            R"({"name":"cid","n":1,"any":true,"best":9},{"name":"dee","n":0,"any":false,"best":null}])");
+      Run("SELECT { name, n: count(SELECT p FROM Post AS p WHERE p.author = u), "
+          "any: exists(SELECT p FROM Post AS p WHERE p.author = u AND p.likes > 4), "
+          "best: (SELECT max(p.likes) FROM Post AS p WHERE p.author = u) } "
+          "FROM User AS u ORDER BY id"),
+      R"([{"name":"ann","n":2,"any":true,"best":9},{"name":"bob","n":1,"any":false,"best":1},)"
+      R"({"name":"cid","n":1,"any":true,"best":9},{"name":"dee","n":0,"any":false,"best":null}])");
   // Forward reference paths and reverse traversal.
-  EXPECT_EQ(Run("SELECT { title, who: p.author.name, boss: p.author.boss.name } FROM Post AS p "
-                "ORDER BY id"),
-            R"([{"title":"hello","who":"ann","boss":null},{"title":"again","who":"ann","boss":null},)"
-            R"({"title":"rome","who":"bob","boss":"ann"},{"title":"forty","who":"cid","boss":"ann"}])");
+  EXPECT_EQ(
+      Run("SELECT { title, who: p.author.name, boss: p.author.boss.name } FROM Post AS p "
+          "ORDER BY id"),
+      R"([{"title":"hello","who":"ann","boss":null},{"title":"again","who":"ann","boss":null},)"
+      R"({"title":"rome","who":"bob","boss":"ann"},{"title":"forty","who":"cid","boss":"ann"}])");
   EXPECT_EQ(Run("SELECT { name, team: u<-User.boss, titles: u<-Post.author.title } FROM User AS u "
                 "WHERE id = 1"),
             R"([{"name":"ann","team":[2,3],"titles":["hello","again"]}])");
@@ -194,8 +201,7 @@ class ExplainTest : public QueryTest {
     std::string batch = "BEGIN;";
     for (int i = 0; i < n; ++i)
       batch += "INSERT Item { rank: " + std::to_string((i * 7919) % n) +
-               ", group_id: " + std::to_string(i % 10) + ", label: 'x" + std::to_string(i) +
-               "' };";
+               ", group_id: " + std::to_string(i % 10) + ", label: 'x" + std::to_string(i) + "' };";
     batch += "COMMIT";
     Run(batch);
   }
@@ -231,7 +237,8 @@ TEST_F(ExplainTest, NestedQueriesSeekInBatches) {
   std::string parts = "BEGIN;";
   for (int i = 1; i <= 1000; ++i)
     for (int k = 0; k < 2; ++k)
-      parts += "INSERT Part { item: " + std::to_string(i) + ", weight: " + std::to_string(k) + " };";
+      parts +=
+          "INSERT Part { item: " + std::to_string(i) + ", weight: " + std::to_string(k) + " };";
   parts += "COMMIT";
   Run(parts);
   std::string q =
