@@ -150,6 +150,11 @@ class Binder {
   int ColumnSlot(Level* level, int scope, const FieldInfo* field, const std::string& type,
                  const std::string& label);
   Level* LevelAt(int up) { return stack_[stack_.size() - 1 - static_cast<size_t>(up)]; }
+  // A reference `up` levels out makes the levels in between correlated.
+  void MarkCorrelated(int up) {
+    for (int i = 0; i < up; ++i)
+      LevelAt(i)->correlated = true;
+  }
 
   Database& db_;
   uint32_t* error_pos_;
@@ -787,10 +792,12 @@ Result<BExpr> Binder::BindPath(const ast::Expr& e) {
         s.static_type = ValueType::kRef;
         s.ref_type = l->type;
         (up == 0 ? s.uses_row : s.uses_outer) = true;
+        MarkCorrelated(up);
         if (steps.size() == 1)
           return s;
         return ReverseStep(s, l->type, steps, 1);
       }
+      MarkCorrelated(up);
       return FollowSteps(c, steps, 1);
     }
   }
@@ -801,8 +808,10 @@ Result<BExpr> Binder::BindPath(const ast::Expr& e) {
       continue;
     bool is_id = first.name == "id" && l->type_info.FindField("id") == nullptr;
     const FieldInfo* f = FindAttribute(l->type_info, first.name);
-    if (is_id || f != nullptr)
+    if (is_id || f != nullptr) {
+      MarkCorrelated(up);
       return FollowSteps(Cursor{up, -1, l->type}, steps, 0);
+    }
   }
   if (!first.reverse_type.empty())
     return Fail(first.pos, "a reverse step `<-" + first.reverse_type +
@@ -907,6 +916,7 @@ Result<BExpr> Binder::ReverseStep(const BExpr& subject, const std::string& subje
   col.uses_row = true;
   BExpr key = subject;
   ShiftUp(&key);
+  level->correlated = true;
   BExpr eq;
   eq.kind = BExpr::Kind::kBinary;
   eq.op = Op::kEq;

@@ -397,16 +397,21 @@ Status Executor::Impl::RunNested(const Level& level, Batch* b, Phase phase,
     const Level& sub = *level.nested[slot];
     b->BuildEnvs();
     std::vector<const Env*> parents;
-    parents.reserve(rows.size());
-    for (uint32_t r : rows)
-      parents.push_back(&b->envs[r]);
+    if (!sub.correlated) {
+      // The same result for every row: run it once.
+      parents.push_back(&b->envs[rows[0]]);
+    } else {
+      parents.reserve(rows.size());
+      for (uint32_t r : rows)
+        parents.push_back(&b->envs[r]);
+    }
     Batch nb;
     std::vector<std::vector<uint32_t>> finals;
     TRINE_RETURN_IF_ERROR(Run(sub, parents, &nb, &finals));
     std::vector<Tree> per_parent;
     TRINE_RETURN_IF_ERROR(Shape(sub, &nb, finals, &per_parent));
     for (size_t i = 0; i < rows.size(); ++i)
-      b->nested[slot][rows[i]] = std::move(per_parent[i]);
+      b->nested[slot][rows[i]] = sub.correlated ? std::move(per_parent[i]) : per_parent[0];
   }
   return Status::OK();
 }
@@ -528,6 +533,7 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
       IndexRange r;
       r.lower = IndexBound{p, true};
       r.upper = IndexBound{p, true};
+      r.descending = a.descending;  // ties by id in the order's direction
       TRINE_RETURN_IF_ERROR(scan(r));
       if (stop)
         return Status::OK();

@@ -183,7 +183,9 @@ void Describe(const Level& level, std::vector<const Level*> stack, const std::st
         break;
     }
     Describe(sub, stack, in,
-             "sub-query #" + std::to_string(i + 1) + " (" + use + ", for all parent rows at once):",
+             "sub-query #" + std::to_string(i + 1) + " (" + use +
+                 (sub.correlated ? ", for all parent rows at once):"
+                                 : ", uncorrelated: run once for all parent rows):"),
              out);
   }
 }

@@ -161,6 +161,9 @@ struct Level {
   bool aggregate = false;  // the projection aggregates the rows into one result
   // Only the number of rows is needed (count/exists of this level).
   bool count_only = false;
+  // Refers to rows of enclosing levels (itself or through its sub-queries).
+  // An uncorrelated sub-query runs once for all parent rows.
+  bool correlated = false;
 
   // How the enclosing expression uses a nested level's rows, per parent row:
   // as an array, as one value (an error if more than one row), or reduced by

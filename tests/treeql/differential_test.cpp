@@ -35,8 +35,8 @@
 //   TRINE_SEED=... TRINE_DIFF_QUERIES=20000 TRINE_DIFF_NESTED_QUERIES=2000
 //     build/debug/tests/treeql_test --gtest_filter='Differential*'
 //
-// A mismatch prints the schema, the TreeQL statement with its parameters, the
-// SQL and both results, and stops the test.
+// TRINE_DIFF_VERBOSE=1 prints each query before it runs. A mismatch prints the schema, the TreeQL
+// statement with its parameters, the SQL and both results, and stops the test.
 
 #include <sqlite3.h>
 
@@ -617,7 +617,9 @@ class Gen {
   // `x [NOT] IN (SELECT y FROM Other WHERE ...)`: NULLs among the sub-query's
   // values make NOT IN unknown, as in SQL.
   Ex InSubquery(const std::vector<Col>& cols) {
-    if (others.empty())
+    // One level only: TreeQL runs an uncorrelated sub-query once per outer
+    // row, so two levels cost rows^3.
+    if (others.empty() || in_subquery_)
       return Leaf(cols);
     const auto& [name, scope] = Pick(others);
     const Col& inner = Pick(scope->cols);
@@ -630,7 +632,9 @@ class Gen {
     std::string tq = "(" + a.tq + op + "(SELECT " + inner.tq + " FROM " + name;
     std::string sql = "(" + a.sql + op + "(SELECT " + inner.sql + " FROM " + name;
     if (Chance(0.8)) {
+      in_subquery_ = true;
       Ex w = Cond(scope->cols, Int(0, 1));
+      in_subquery_ = false;
       tq += " WHERE " + w.tq;
       sql += " WHERE " + w.sql;
     }
@@ -915,6 +919,7 @@ class Gen {
 
  private:
   std::mt19937_64 rng_;
+  bool in_subquery_ = false;
 };
 
 // ---------------------------------------------------------- the rig --
@@ -1000,6 +1005,8 @@ class Rig {
     if (!err.empty())
       return ::testing::AssertionFailure() << "SQLite failed (a bug in the test): " << err << "\n"
                                            << Describe(q);
+    if (verbose_)
+      std::fprintf(stderr, "%s\n", q.tq.c_str());
     Result<StatementResult> res = Run(q, prepared);
     if (!res.ok())
       return ::testing::AssertionFailure() << "TreeQL failed" << (prepared ? " (prepared)" : "")
@@ -1098,6 +1105,8 @@ class Rig {
     return ::testing::AssertionSuccess();
   }
 
+  // TRINE_DIFF_VERBOSE=1 prints every query before it runs (to find a hang).
+  bool verbose_ = EnvInt("TRINE_DIFF_VERBOSE", 0) != 0;
   TempDir dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Session> session_;
