@@ -273,17 +273,15 @@ Result<Value> Executor::Impl::Eval(const BExpr& e, const Env* env) {
       TRINE_ASSIGN_OR_RETURN(Value lo, Eval(e.args[1], env));
       TRINE_ASSIGN_OR_RETURN(Value hi, Eval(e.args[2], env));
       std::optional<int> c1 = CompareValues(a, lo), c2 = CompareValues(a, hi);
-      // a >= lo AND a <= hi, in three-valued logic.
-      std::optional<bool> x = c1 ? std::optional<bool>(*c1 >= 0) : std::nullopt;
-      std::optional<bool> y = c2 ? std::optional<bool>(*c2 <= 0) : std::nullopt;
-      std::optional<bool> r;
-      if ((x && !*x) || (y && !*y))
-        r = false;
-      else if (x && y)
-        r = true;
-      if (!r)
+      // a >= lo AND a <= hi, in three-valued logic: FALSE if either is
+      // FALSE, else NULL if either is unknown.
+      bool lo_false = c1.has_value() && c1.value() < 0;
+      bool hi_false = c2.has_value() && c2.value() > 0;
+      if (lo_false || hi_false)
+        return Value::Bool(e.negated);
+      if (!c1.has_value() || !c2.has_value())
         return Value();
-      return Value::Bool(*r != e.negated);
+      return Value::Bool(!e.negated);
     }
     case K::kCase: {
       size_t pairs = (e.args.size() - (e.has_else ? 1 : 0)) / 2;
