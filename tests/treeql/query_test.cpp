@@ -1,5 +1,6 @@
 // End-to-end TreeQL: statements run through a Session on a real store, results
 // compared as exact JSON; EXPLAIN and read counts pin the access paths.
+#include <iostream>
 #include <memory>
 #include <string>
 
@@ -213,6 +214,8 @@ TEST_F(ExplainTest, IndexForWhere) {
   EXPECT_NE(plan.find("access: index Item.rank range rank = 5"), std::string::npos) << plan;
   StatementResult r = RunOne("SELECT label FROM Item WHERE rank = 5");
   EXPECT_EQ(r.count, 1u);
+  std::cout << "[ reads ] WHERE rank = 5 over 2,000 rows: " << r.stats.entries_read << " entries, "
+            << r.stats.seeks << " seeks\n";
   // One index entry plus one label: far from the 2,000 a scan would read.
   EXPECT_LE(r.stats.entries_read, 4u) << r.stats.entries_read;
   plan = Explain("SELECT label FROM Item WHERE group_id = 5");
@@ -227,6 +230,8 @@ TEST_F(ExplainTest, OrderByIndexLimitReadsOnlyTheWindow) {
   EXPECT_NE(plan.find("stops after offset + limit"), std::string::npos) << plan;
   StatementResult r = RunOne(q);
   ASSERT_EQ(r.count, 10u);
+  std::cout << "[ reads ] ORDER BY rank DESC LIMIT 10 over 5,000 rows: " << r.stats.entries_read
+            << " entries, " << r.stats.seeks << " seeks\n";
   EXPECT_EQ(r.value.items()[0].Find("rank")->value(), Value::Int(4999));
   // 10 index entries + 10 labels (+ slack for positioning), not 5,000.
   EXPECT_LE(r.stats.entries_read, 30u) << r.stats.entries_read;
@@ -248,6 +253,8 @@ TEST_F(ExplainTest, NestedQueriesSeekInBatches) {
   EXPECT_NE(plan.find("reference seek Part.item = <outer> (batched"), std::string::npos) << plan;
   StatementResult r = RunOne(q);
   ASSERT_EQ(r.count, 1000u);
+  std::cout << "[ reads ] nested [SELECT] over 1,000 parents x 2 children: " << r.stats.entries_read
+            << " entries, " << r.stats.seeks << " seeks\n";
   EXPECT_EQ(ToJson(r.value.items()[0]), R"({"label":"x0","parts":[0,1]})");
   // Batched: each column and the reference index are read through one
   // iterator for all 1,000 parents (dense ids step instead of seeking), so
