@@ -47,44 +47,6 @@ std::string TypeWord(ValueType t) {
   return std::string(ValueTypeName(t));
 }
 
-const char* OpText(Op op) {
-  switch (op) {
-    case Op::kOr:
-      return "OR";
-    case Op::kAnd:
-      return "AND";
-    case Op::kNot:
-      return "NOT";
-    case Op::kNeg:
-      return "-";
-    case Op::kEq:
-      return "=";
-    case Op::kNe:
-      return "!=";
-    case Op::kLt:
-      return "<";
-    case Op::kLe:
-      return "<=";
-    case Op::kGt:
-      return ">";
-    case Op::kGe:
-      return ">=";
-    case Op::kAdd:
-      return "+";
-    case Op::kSub:
-      return "-";
-    case Op::kMul:
-      return "*";
-    case Op::kDiv:
-      return "/";
-    case Op::kMod:
-      return "%";
-    case Op::kConcat:
-      return "||";
-  }
-  return "?";
-}
-
 bool IsComparison(Op op) {
   return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kLe || op == Op::kGt ||
          op == Op::kGe;

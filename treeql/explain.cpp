@@ -5,16 +5,11 @@
 
 #include <string>
 
+#include "treeql/ops.h"
 #include "trine/treeql.h"
 
 namespace trine::treeql {
 namespace {
-
-const char* OpText(Op op) {
-  static const char* names[] = {
-      "OR", "AND", "NOT", "-", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "||"};
-  return names[static_cast<int>(op)];
-}
 
 const char* AggName(Agg a) {
   switch (a) {

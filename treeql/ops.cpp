@@ -73,6 +73,13 @@ Result<Value> DecimalArith(ast::Op op, Decimal a, Decimal b) {
 
 }  // namespace
 
+const char* OpText(ast::Op op) {
+  // In the order of ast::Op.
+  static const char* const kText[] = {
+      "OR", "AND", "NOT", "-", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "||"};
+  return kText[static_cast<int>(op)];
+}
+
 bool IsNumeric(ValueType t) {
   return t == ValueType::kInt || t == ValueType::kFloat || t == ValueType::kDecimal;
 }

@@ -29,6 +29,9 @@ namespace trine::treeql {
 
 bool IsNumeric(ValueType t);
 
+// How an operator is written: "AND", "<=", "||", ...
+const char* OpText(ast::Op op);
+
 // -1, 0, 1, or nullopt when either side is NULL or the types are
 // incomparable.
 std::optional<int> CompareValues(const Value& a, const Value& b);

@@ -111,9 +111,8 @@ std::string Describe(const Level& level, const AccessPath& a) {
       std::string s = "index " + t + "." + a.field->name;
       std::string conds;
       for (const auto& [op, v] : a.bounds) {
-        static const char* names[] = {"", "", "", "", "=", "!=", "<", "<=", ">", ">="};
-        conds += std::string(conds.empty() ? "" : ", ") + a.field->name + " " +
-                 names[static_cast<int>(op)] + " " + text(v);
+        conds += std::string(conds.empty() ? "" : ", ") + a.field->name + " " + OpText(op) + " " +
+                 text(v);
       }
       for (const BExpr& p : a.like_patterns)
         conds += std::string(conds.empty() ? "" : ", ") + a.field->name + " LIKE " + text(p);
