@@ -174,6 +174,27 @@ TEST_F(QueryTest, Writes) {
   EXPECT_EQ(Run("SELECT count(*) FROM User"), "6");
 }
 
+TEST_F(QueryTest, PreparedStatementsSurviveSchemaChanges) {
+  LoadPeople();
+  Result<std::unique_ptr<Session::Prepared>> q =
+      session_->Prepare("SELECT { name, age } FROM User WHERE id = :id");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  QueryParams p;
+  p.named = {{"id", Value::Int(2)}};
+  Result<StatementResult> r = (*q)->Run(p);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->ToJson(), R"([{"name":"bob","age":25}])");
+  // A new field and a dropped index change the schema: the plan is rebuilt.
+  Run("TABLE User = 1 { name string = 1 INDEX; age int = 2; city string = 3; boss REF User = 4;"
+      " score decimal(9,2) = 5; nick string = 6; }");
+  Run("UPDATE User SET age = 26 WHERE id = 2");
+  r = (*q)->Run(p);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->ToJson(), R"([{"name":"bob","age":26}])");
+  // Missing parameters are an error, not a NULL.
+  EXPECT_FALSE((*q)->Run({}).ok());
+}
+
 TEST_F(QueryTest, Errors) {
   LoadPeople();
   EXPECT_EQ(Error("SELECT nme FROM User"),
