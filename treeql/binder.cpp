@@ -1,5 +1,5 @@
 // Binding: names to attributes, paths to columns and reference scopes,
-// sub-queries to nested levels. Name resolution (README.md, "Names"):
+// sub-queries to nested levels. Name resolution (README.md, "TreeQL"):
 //
 // - The first step of a path is an alias of an enclosing query (innermost
 //   first), else an attribute of the innermost query's type, else of an

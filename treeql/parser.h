@@ -1,5 +1,5 @@
 // Parsing TreeQL text into statements (treeql/ast.h). The grammar is at the
-// top of parser.cpp and in README.md.
+// top of parser.cpp; README.md ("TreeQL") describes the language.
 #pragma once
 
 #include <cstdint>
