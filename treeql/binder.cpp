@@ -97,7 +97,7 @@ class Binder {
   Result<BExpr> BindSubquery(const ast::Query& q, ast::Expr::Form form, uint32_t pos);
   Result<BExpr> BindCondition(const ast::Expr& e, const char* clause);
   Status CheckComparable(const BExpr& a, const BExpr& b, uint32_t pos);
-  void CoerceLiteral(BExpr* literal, const BExpr& other);
+  Status CoerceLiteral(BExpr* literal, const BExpr& other);
 
   // Scope walking for paths.
   struct Cursor {
@@ -199,7 +199,7 @@ Status Binder::BindStatement(const ast::Statement& st, Plan* plan) {
             return Fail(item.pos, "attribute '" + item.key + "' is given twice");
         TRINE_ASSIGN_OR_RETURN(BExpr v, BindExpr(item.expr));
         if (const FieldInfo* f = FindAttribute(t, item.key))
-          CoerceLiteral(&v, Typed(StaticType(*f)));
+          TRINE_RETURN_IF_ERROR(CoerceLiteral(&v, Typed(StaticType(*f))));
         plan->fields.push_back(item.key);
         plan->field_pos.push_back(item.pos);
         plan->values->out.keys.push_back(item.key);
@@ -261,7 +261,7 @@ Status Binder::BindStatement(const ast::Statement& st, Plan* plan) {
       if (st.kind == K::kSet) {
         TRINE_ASSIGN_OR_RETURN(BExpr v, BindExpr(*st.value));
         if (f != nullptr)
-          CoerceLiteral(&v, Typed(StaticType(*f)));
+          TRINE_RETURN_IF_ERROR(CoerceLiteral(&v, Typed(StaticType(*f))));
         plan->values->out.keys.push_back("value");
         plan->values->out.values.push_back(std::move(v));
       }
@@ -425,16 +425,17 @@ Status Binder::CheckComparable(const BExpr& a, const BExpr& b, uint32_t pos) {
 
 // `joined > '2024-01-01T00:00:00Z'`: the literal becomes a timestamp now, so
 // a bad one is reported at its position and the index can use it.
-void Binder::CoerceLiteral(BExpr* literal, const BExpr& other) {
+Status Binder::CoerceLiteral(BExpr* literal, const BExpr& other) {
   if (literal->kind != BExpr::Kind::kConst)
-    return;
+    return Status::OK();
   if (other.static_type == ValueType::kTimestamp && literal->value.type() == ValueType::kString) {
     Result<int64_t> t = ParseTimestamp(literal->value.as_string());
-    if (t.ok()) {
-      literal->value = Value::Time(*t);
-      literal->static_type = ValueType::kTimestamp;
-    }
+    if (!t.ok())
+      return Fail(literal->pos, t.status().message());
+    literal->value = Value::Time(*t);
+    literal->static_type = ValueType::kTimestamp;
   }
+  return Status::OK();
 }
 
 Result<BExpr> Binder::BindExpr(const ast::Expr& e) {
@@ -494,8 +495,8 @@ Result<BExpr> Binder::BindExpr(const ast::Expr& e) {
                                     TypeWord(x->static_type));
         b.static_type = ValueType::kBool;
       } else if (IsComparison(e.op)) {
-        CoerceLiteral(&l, r);
-        CoerceLiteral(&r, l);
+        TRINE_RETURN_IF_ERROR(CoerceLiteral(&l, r));
+        TRINE_RETURN_IF_ERROR(CoerceLiteral(&r, l));
         TRINE_RETURN_IF_ERROR(CheckComparable(l, r, e.pos));
         b.static_type = ValueType::kBool;
       } else if (e.op == Op::kConcat) {
@@ -546,7 +547,7 @@ Result<BExpr> Binder::BindExpr(const ast::Expr& e) {
       } else {
         for (size_t i = 1; i < e.args.size(); ++i) {
           TRINE_ASSIGN_OR_RETURN(BExpr x, BindExpr(e.args[i]));
-          CoerceLiteral(&x, b.args[0]);
+          TRINE_RETURN_IF_ERROR(CoerceLiteral(&x, b.args[0]));
           TRINE_RETURN_IF_ERROR(CheckComparable(b.args[0], x, e.args[i].pos));
           Merge(&b, x);
           b.args.push_back(std::move(x));
@@ -578,8 +579,8 @@ Result<BExpr> Binder::BindExpr(const ast::Expr& e) {
         Merge(&b, bx);
         b.args.push_back(std::move(bx));
       }
-      CoerceLiteral(&b.args[1], b.args[0]);
-      CoerceLiteral(&b.args[2], b.args[0]);
+      TRINE_RETURN_IF_ERROR(CoerceLiteral(&b.args[1], b.args[0]));
+      TRINE_RETURN_IF_ERROR(CoerceLiteral(&b.args[2], b.args[0]));
       TRINE_RETURN_IF_ERROR(CheckComparable(b.args[0], b.args[1], e.args[1].pos));
       TRINE_RETURN_IF_ERROR(CheckComparable(b.args[0], b.args[2], e.args[2].pos));
       return b;

@@ -208,6 +208,14 @@ TEST_F(QueryTest, Errors) {
             "SELECT (SELECT name FROM User)\n       ^");
   EXPECT_EQ(Error("SELECT age / 0 FROM User"),
             "1:8: division by zero\nSELECT age / 0 FROM User\n       ^");
+  // A string compared with a time must be a timestamp.
+  Run("TABLE Ev { at time = 1; }");
+  std::string bad = Error("SELECT at FROM Ev WHERE at > 'soon'");
+  EXPECT_EQ(bad.substr(0, 5), "1:30:") << bad;
+  EXPECT_NE(bad.find("timestamp"), std::string::npos) << bad;
+  EXPECT_EQ(Run("INSERT Ev { at: '2024-05-01T10:00:00Z' }; "
+                "SELECT at FROM Ev WHERE at > '2024-01-01T00:00:00Z'"),
+            R"(["2024-05-01T10:00:00Z"])");
   // A failed write applies nothing.
   Error("UPDATE User SET age = 100 / (age - 40)");
   EXPECT_EQ(Run("SELECT age FROM User ORDER BY id"), "[31,25,40,null]");
