@@ -48,6 +48,8 @@
 
 #include <boost/spirit/home/x3.hpp>
 
+#include "common/ascii.h"
+
 namespace trine::schema {
 namespace {
 
@@ -62,16 +64,6 @@ struct SyntaxError {
   std::string message;
 };
 
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-bool IsNameChar(char c) {
-  return IsNameStart(c) || (c >= '0' && c <= '9');
-}
-char AsciiUpper(char c) {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
 // A case-insensitive keyword that must not run into a following name character. Hand-written
 // because x3::no_case goes through the locale's tolower and cannot check the word boundary.
 struct Keyword : x3::parser<Keyword> {
@@ -83,14 +75,10 @@ struct Keyword : x3::parser<Keyword> {
   template <typename Context, typename RContext, typename Attribute>
   bool parse(It& first, It const& last, Context const& ctx, RContext&, Attribute&) const {
     x3::skip_over(first, last, ctx);
-    It it = first;
-    for (const char* w = word; *w != '\0'; ++w, ++it) {
-      if (it == last || AsciiUpper(*it) != *w)
-        return false;
-    }
-    if (it != last && IsNameChar(*it))
+    It end = MatchKeyword(first, last, word);
+    if (end == nullptr)
       return false;
-    first = it;
+    first = end;
     return true;
   }
 

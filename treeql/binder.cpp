@@ -280,7 +280,6 @@ Status Binder::BindStatement(const ast::Statement& st, Plan* plan) {
 
 Status Binder::BindQuery(const ast::Query& q, Level* level) {
   level->pos = q.pos;
-  level->depth = static_cast<int>(stack_.size());
   if (!q.type.empty()) {
     TRINE_ASSIGN_OR_RETURN(level->type_info, LoadType(q.type, q.type_pos));
     level->type = level->type_info.name;
@@ -662,8 +661,6 @@ Result<BExpr> Binder::BindCall(const ast::Expr& e) {
              !e.args[0].path.back().reverse_type.empty()) {
     TRINE_ASSIGN_OR_RETURN(BExpr s, BindExpr(e.args[0]));
     sub = std::move(s);
-  } else if (!e.star && e.args.size() == 1 && e.args[0].kind == ast::Expr::Kind::kPath) {
-    // count(u<-Post.author.title) is a reverse path inside; caught above.
   }
   if (sub) {
     Level* nested = LevelAt(0)->nested[static_cast<size_t>(sub->slot)].get();
@@ -857,7 +854,6 @@ Result<BExpr> Binder::ReverseStep(const BExpr& subject, const std::string& subje
   Level* parent = LevelAt(0);
   auto level = std::make_unique<Level>();
   level->pos = st.pos;
-  level->depth = static_cast<int>(stack_.size());
   TRINE_ASSIGN_OR_RETURN(level->type_info, LoadType(st.reverse_type, st.pos));
   level->type = level->type_info.name;
   const FieldInfo* f = FindAttribute(level->type_info, st.name);

@@ -74,6 +74,15 @@ struct Batch {
   }
 };
 
+// Sorted by SortCompare, one of each value (numbers equal across types count once).
+void SortUnique(std::vector<Value>* values) {
+  std::sort(values->begin(), values->end(),
+            [](const Value& x, const Value& y) { return SortCompare(x, y) < 0; });
+  values->erase(std::unique(values->begin(), values->end(),
+                            [](const Value& x, const Value& y) { return SortCompare(x, y) == 0; }),
+                values->end());
+}
+
 std::optional<uint64_t> AsId(const Value& v) {
   if (v.type() == ValueType::kRef)
     return v.as_ref();
@@ -503,11 +512,7 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
       if (bv && exact)
         points.push_back(*bv);
     }
-    std::sort(points.begin(), points.end(),
-              [](const Value& x, const Value& y) { return SortCompare(x, y) < 0; });
-    points.erase(std::unique(points.begin(), points.end(),
-                             [](const Value& x, const Value& y) { return SortCompare(x, y) == 0; }),
-                 points.end());
+    SortUnique(&points);
     if (a.descending)
       std::reverse(points.begin(), points.end());
   }
@@ -885,13 +890,8 @@ Result<Value> Executor::Impl::Reduce(Agg agg, bool distinct, const std::vector<V
   for (const Value& v : in)
     if (!v.is_null())
       values.push_back(v);
-  if (distinct) {
-    std::sort(values.begin(), values.end(),
-              [](const Value& x, const Value& y) { return SortCompare(x, y) < 0; });
-    values.erase(std::unique(values.begin(), values.end(),
-                             [](const Value& x, const Value& y) { return SortCompare(x, y) == 0; }),
-                 values.end());
-  }
+  if (distinct)
+    SortUnique(&values);
   switch (agg) {
     case Agg::kCount:
     case Agg::kCountStar:

@@ -97,11 +97,8 @@ std::optional<int> CompareValues(const Value& a, const Value& b) {
   ValueType ta = a.type(), tb = b.type();
   if (ta == ValueType::kNull || tb == ValueType::kNull)
     return std::nullopt;
-  if (ta == tb) {
-    if (ta == ValueType::kFloat && (std::isnan(a.as_float()) || std::isnan(b.as_float())))
-      return Value::Compare(a, b);
+  if (ta == tb)
     return Value::Compare(a, b);
-  }
   if (IsNumeric(ta) && IsNumeric(tb))
     return CompareNumbers(a, b);
   if (ta == ValueType::kTimestamp && tb == ValueType::kString) {

@@ -96,6 +96,7 @@
 
 #include <boost/spirit/home/x3.hpp>
 
+#include "common/ascii.h"
 #include "trine/value.h"
 
 namespace trine::treeql {
@@ -121,31 +122,12 @@ struct SyntaxError {
 
 // ---- characters and trivia (shared by the grammar, the TABLE scanner and IsComplete) ----
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-bool IsNameChar(char c) {
-  return IsNameStart(c) || IsDigit(c);
-}
-char AsciiUpper(char c) {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
-char AsciiLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 // Skips whitespace and comments. A block comment without "*/" stops the skip: *unterminated is
 // then its "/*" (else nullptr) and the result is `last`.
 It SkipTriviaRaw(It p, It last, It* unterminated) {
   *unterminated = nullptr;
   while (p != last) {
-    if (IsSpace(*p)) {
+    if (IsAsciiSpace(*p)) {
       ++p;
     } else if (*p == '-' && last - p >= 2 && p[1] == '-') {
       p += 2;
@@ -194,18 +176,6 @@ It SkipQuoted(It p, It last) {
     }
     ++p;
   }
-  return p;
-}
-
-// The end of keyword `upper_word` (case-insensitive) at p, or nullptr if it is not there or
-// runs into a following name character.
-It MatchKeyword(It p, It last, const char* upper_word) {
-  for (const char* w = upper_word; *w != '\0'; ++w, ++p) {
-    if (p == last || AsciiUpper(*p) != *w)
-      return nullptr;
-  }
-  if (p != last && IsNameChar(*p))
-    return nullptr;
   return p;
 }
 
@@ -407,7 +377,7 @@ struct FieldNumber : x3::parser<FieldNumber> {
       ++p;
     }
     It digits = p;
-    while (p != last && IsDigit(*p))
+    while (p != last && IsAsciiDigit(*p))
       ++p;
     if (p == digits) {
       if (needs_hash)
@@ -440,18 +410,18 @@ struct Number : x3::parser<Number> {
   template <typename Context, typename RContext, typename Attribute>
   bool parse(It& first, It const& last, Context const& ctx, RContext&, Attribute& attr) const {
     x3::skip_over(first, last, ctx);
-    if (first == last || !IsDigit(*first))
+    if (first == last || !IsAsciiDigit(*first))
       return false;
     NumberTok tok;
     tok.begin = first;
     It p = first;
-    while (p != last && IsDigit(*p))
+    while (p != last && IsAsciiDigit(*p))
       ++p;
     if (p != last && *p == '.') {
       ++p;
-      if (p == last || !IsDigit(*p))
+      if (p == last || !IsAsciiDigit(*p))
         throw SyntaxError{p, "expected a digit after the decimal point"};
-      while (p != last && IsDigit(*p))
+      while (p != last && IsAsciiDigit(*p))
         ++p;
       tok.kind = NumberTok::kDecimal;
     }
@@ -459,9 +429,9 @@ struct Number : x3::parser<Number> {
       ++p;
       if (p != last && (*p == '+' || *p == '-'))
         ++p;
-      if (p == last || !IsDigit(*p))
+      if (p == last || !IsAsciiDigit(*p))
         throw SyntaxError{p, "expected the digits of the exponent"};
-      while (p != last && IsDigit(*p))
+      while (p != last && IsAsciiDigit(*p))
         ++p;
       tok.kind = NumberTok::kFloat;
     }

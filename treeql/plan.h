@@ -145,7 +145,6 @@ struct Level {
   std::string type;  // empty: no FROM
   TypeInfo type_info;
   std::string alias;
-  int depth = 0;  // 0: top level
 
   std::vector<Column> columns;
   std::vector<RefScope> ref_scopes;
@@ -189,8 +188,6 @@ struct Plan {
   std::unique_ptr<Level> values;  // INSERT / SET / RETRACT: a no-FROM level computing the values
   int param_count = 0;
   std::vector<std::string> param_names;  // named parameters, by index after the positional ones
-  bool durable = false;
-  std::string schema_text;
   uint64_t schema_version = 0;
   // Types other than the levels' own, which columns of reference paths
   // point into.

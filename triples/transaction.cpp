@@ -670,9 +670,18 @@ Status TxnImpl::MultiReferrers(std::string_view type_name, std::string_view fiel
   // The transaction's own index writes in the range must be merged in: rare
   // (a query after a write in the same transaction), so take the general
   // path, one merged scan per target.
-  bool own_writes = false;
-  for (auto w = writes_.lower_bound(lower); w != writes_.end() && w->first < upper; ++w)
-    own_writes = true;
+  if (writes_.lower_bound(lower) != writes_.lower_bound(upper)) {
+    for (uint64_t target : targets) {
+      bool stop = false;
+      TRINE_RETURN_IF_ERROR(Referrers(type_name, field_name, target, [&](uint64_t id) {
+        stop = !fn(target, id);
+        return !stop;
+      }));
+      if (stop)
+        break;
+    }
+    return Status::OK();
+  }
   Status bad;
   auto parse = [&](std::string_view key, size_t n, uint64_t* s) {
     std::string_view rest = key.substr(n);
@@ -682,24 +691,6 @@ Status TxnImpl::MultiReferrers(std::string_view type_name, std::string_view fiel
     }
     return true;
   };
-  if (own_writes) {
-    for (uint64_t target : targets) {
-      std::string prefix = IndexValuePrefix(type->id, f->number, Value::Ref(target));
-      bool stop = false;
-      TRINE_RETURN_IF_ERROR(ScanRaw(prefix, PrefixSuccessor(prefix), false,
-                                    [&](std::string_view key, std::string_view) {
-                                      uint64_t s;
-                                      if (!parse(key, prefix.size(), &s))
-                                        return false;
-                                      stop = !fn(target, s);
-                                      return !stop;
-                                    }));
-      TRINE_RETURN_IF_ERROR(bad);
-      if (stop)
-        break;
-    }
-    return Status::OK();
-  }
   ReadOptions ro;
   ro.snapshot = snapshot_;
   ro.lower_bound = lower;

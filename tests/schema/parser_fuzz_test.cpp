@@ -63,24 +63,7 @@ TEST(SchemaParserFuzzTest, MutationsNeverCrashAndErrorsArePositioned) {
   int accepted = 0, rejected = 0;
   for (int i = 0; i < iterations; ++i) {
     std::string text = kExample;
-    for (int m = 1 + static_cast<int>(rng() % 4); m > 0; --m) {
-      size_t pos = rng() % (text.size() + 1);
-      switch (rng() % 4) {
-        case 0:  // flip a byte
-          if (!text.empty())
-            text[pos % text.size()] = static_cast<char>(rng());
-          break;
-        case 1:  // delete a run
-          text.erase(pos, rng() % 8);
-          break;
-        case 2:  // insert a token
-          text.insert(pos, kTokens[rng() % (sizeof(kTokens) / sizeof(kTokens[0]))]);
-          break;
-        default:  // truncate
-          text.resize(pos);
-          break;
-      }
-    }
+    test::MutateText(&text, rng, kTokens, std::size(kTokens));
     auto r = ParseSchema(text, "f.trine");
     if (r.ok()) {
       ++accepted;

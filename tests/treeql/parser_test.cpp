@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/util/test_util.h"
 #include "treeql/ast.h"
 #include "trine/value.h"
 
@@ -1084,27 +1085,7 @@ TEST(TreeqlParserFuzzTest, MutationsNeverCrashAndErrorsArePositioned) {
   int accepted = 0, rejected = 0;
   for (int i = 0; i < kIterations; ++i) {
     std::string text = kSeeds[rng() % std::size(kSeeds)];
-    for (int m = 1 + static_cast<int>(rng() % 4); m > 0; --m) {
-      size_t pos = rng() % (text.size() + 1);
-      switch (rng() % 5) {
-        case 0:  // flip a byte
-          if (!text.empty())
-            text[pos % text.size()] = static_cast<char>(rng());
-          break;
-        case 1:  // delete a run
-          text.erase(pos, rng() % 8);
-          break;
-        case 2:  // insert a token
-        case 3: {
-          const char* tok = kTokens[rng() % std::size(kTokens)];
-          text.insert(pos, tok, *tok == '\0' ? 1 : std::strlen(tok));
-          break;
-        }
-        default:  // truncate
-          text.resize(pos);
-          break;
-      }
-    }
+    test::MutateText(&text, rng, kTokens, std::size(kTokens));
     auto r = Parse(text);
     (void)IsComplete(text);
     if (r.ok()) {

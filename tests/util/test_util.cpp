@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -50,6 +51,31 @@ uint64_t TestSeed() {
   std::fprintf(stderr, "[ seed ] TRINE_SEED=%llu\n", static_cast<unsigned long long>(seed));
   ::testing::Test::RecordProperty("seed", std::to_string(seed));
   return seed;
+}
+
+void MutateText(std::string* text, std::mt19937_64& rng, const char* const* tokens,
+                size_t token_count) {
+  for (int m = 1 + static_cast<int>(rng() % 4); m > 0; --m) {
+    size_t pos = rng() % (text->size() + 1);
+    switch (rng() % 5) {
+      case 0:  // flip a byte
+        if (!text->empty())
+          (*text)[pos % text->size()] = static_cast<char>(rng());
+        break;
+      case 1:  // delete a run
+        text->erase(pos, rng() % 8);
+        break;
+      case 2:  // insert a token
+      case 3: {
+        const char* tok = tokens[rng() % token_count];
+        text->insert(pos, tok, *tok == '\0' ? 1 : std::strlen(tok));
+        break;
+      }
+      default:  // truncate
+        text->resize(pos);
+        break;
+    }
+  }
 }
 
 }  // namespace trine::test

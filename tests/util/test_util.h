@@ -29,6 +29,12 @@ class TempDir {
 //   TRINE_SEED=1234 ./build/debug/tests/lsm_test --gtest_filter=...
 uint64_t TestSeed();
 
+// One to four random edits of `text` for parser fuzzing: a byte flipped, a
+// run deleted, one of `tokens` inserted (twice as likely; "" inserts a NUL
+// byte), or the text truncated.
+void MutateText(std::string* text, std::mt19937_64& rng, const char* const* tokens,
+                size_t token_count);
+
 // An integer from the environment, or `dflt`.
 int64_t EnvInt(const char* name, int64_t dflt);
 
