@@ -49,6 +49,7 @@
 #include <boost/spirit/home/x3.hpp>
 
 #include "common/ascii.h"
+#include "schema/x3_keyword.h"
 
 namespace trine::schema {
 namespace {
@@ -64,26 +65,7 @@ struct SyntaxError {
   std::string message;
 };
 
-// A case-insensitive keyword that must not run into a following name character. Hand-written
-// because x3::no_case goes through the locale's tolower and cannot check the word boundary.
-struct Keyword : x3::parser<Keyword> {
-  using attribute_type = x3::unused_type;
-  static bool const has_attribute = false;
-
-  constexpr explicit Keyword(const char* upper_word) : word(upper_word) {}
-
-  template <typename Context, typename RContext, typename Attribute>
-  bool parse(It& first, It const& last, Context const& ctx, RContext&, Attribute&) const {
-    x3::skip_over(first, last, ctx);
-    It end = MatchKeyword(first, last, word);
-    if (end == nullptr)
-      return false;
-    first = end;
-    return true;
-  }
-
-  const char* word;  // upper case
-};
+using Keyword = X3Keyword;
 
 // Block comments are a custom skipper part so that an unterminated one is reported at its "/*"
 // rather than as a confusing "expected ..." at the comment.

@@ -97,6 +97,7 @@
 #include <boost/spirit/home/x3.hpp>
 
 #include "common/ascii.h"
+#include "schema/x3_keyword.h"
 #include "trine/value.h"
 
 namespace trine::treeql {
@@ -278,25 +279,7 @@ struct Trivia : x3::parser<Trivia> {
   }
 };
 
-// A case-insensitive keyword that must not run into a following name character.
-struct Keyword : x3::parser<Keyword> {
-  using attribute_type = x3::unused_type;
-  static bool const has_attribute = false;
-
-  constexpr explicit Keyword(const char* upper_word) : word(upper_word) {}
-
-  template <typename Context, typename RContext, typename Attribute>
-  bool parse(It& first, It const& last, Context const& ctx, RContext&, Attribute&) const {
-    x3::skip_over(first, last, ctx);
-    It end = MatchKeyword(first, last, word);
-    if (end == nullptr)
-      return false;
-    first = end;
-    return true;
-  }
-
-  const char* word;  // upper case
-};
+using Keyword = X3Keyword;
 
 // An operator or bracket; `not_before` lists characters that must not follow it, so that "<"
 // does not match the start of "<=".

@@ -583,16 +583,22 @@ Status TxnImpl::IndexScan(std::string_view type_name, std::string_view field_nam
   return bad;
 }
 
-Status TxnImpl::Referrers(std::string_view type_name, std::string_view field_name, uint64_t target,
-                          const std::function<bool(uint64_t)>& fn) {
-  TRINE_RETURN_IF_ERROR(CheckOpen());
-  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+Result<const FieldInfo*> TxnImpl::ResolveRefField(const TypeInfo*& type,
+                                                  std::string_view field_name) {
   TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, field_name, false));
   if (f == nullptr)
     return Status::NotFound("type " + type->name + " has no field '" + std::string(field_name) +
                             "'");
   if (f->type != FieldType::kRef || !f->indexed)
     return Status::InvalidArgument(FieldLabel(*type, *f) + " is not a reference");
+  return f;
+}
+
+Status TxnImpl::Referrers(std::string_view type_name, std::string_view field_name, uint64_t target,
+                          const std::function<bool(uint64_t)>& fn) {
+  TRINE_RETURN_IF_ERROR(CheckOpen());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveRefField(type, field_name));
   std::string prefix = IndexValuePrefix(type->id, f->number, Value::Ref(target));
   size_t n = prefix.size();
   Status bad;
@@ -656,12 +662,7 @@ Status TxnImpl::MultiReferrers(std::string_view type_name, std::string_view fiel
                                const std::function<bool(uint64_t, uint64_t)>& fn) {
   TRINE_RETURN_IF_ERROR(CheckOpen());
   TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
-  TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, field_name, false));
-  if (f == nullptr)
-    return Status::NotFound("type " + type->name + " has no field '" + std::string(field_name) +
-                            "'");
-  if (f->type != FieldType::kRef || !f->indexed)
-    return Status::InvalidArgument(FieldLabel(*type, *f) + " is not a reference");
+  TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveRefField(type, field_name));
   if (targets.empty())
     return Status::OK();
   std::string lower = IndexValuePrefix(type->id, f->number, Value::Ref(targets.front()));

@@ -70,6 +70,8 @@ class TxnImpl final : public Transaction {
   Result<const TypeInfo*> ResolveType(std::string_view name) const;
   // `create`: an unknown name in a lax type becomes a dynamic field.
   Result<const FieldInfo*> ResolveField(const TypeInfo*& type, std::string_view name, bool create);
+  // A reference field (Referrers, MultiReferrers).
+  Result<const FieldInfo*> ResolveRefField(const TypeInfo*& type, std::string_view name);
   Result<bool> Exists(uint64_t type, uint64_t id);
   Result<Value> ReadValue(uint64_t type, uint64_t field, uint64_t id);
   // The value as it will be stored in `field`: converted losslessly to the
