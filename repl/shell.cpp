@@ -39,6 +39,8 @@ constexpr char kHelp[] =
     "  .load FILE        run the statements and dot-commands of FILE\n"
     "  .mode table|json  print results as aligned tables or as one line of JSON each\n"
     "  .timing on|off    print the wall-clock time of each statement\n"
+    "  .watch QUERY      make QUERY live: print its result, then each diff as commits happen\n"
+    "  .unwatch [N]      stop watch N (all watches without N)\n"
     "  .quit, .exit      leave\n"
     "Examples:\n"
     "  TABLE Person { name string = 1 INDEX; age int = 2 INDEX; boss REF Person = 3; }\n"
@@ -153,7 +155,8 @@ Shell::Shell(Database& db, std::ostream& out, std::ostream& err, ShellOptions op
       err_(err),
       options_(std::move(options)),
       session_(db, SessionOptions{.durability = options_.durability,
-                                  .source_name = options_.source_name}) {}
+                                  .source_name = options_.source_name,
+                                  .on_live = {}}) {}
 
 Shell::~Shell() = default;
 
@@ -278,6 +281,40 @@ Status Shell::RunDotCommand(std::string_view line, int depth, std::string_view w
     }
     return Status::OK();
   }
+  if (cmd == ".watch") {
+    // The query is the rest of the line; its diffs print as commits happen.
+    std::string_view query = Trim(Trim(line).substr(cmd.size()));
+    while (!query.empty() && query.back() == ';')
+      query.remove_suffix(1);
+    if (query.empty())
+      return usage(".watch QUERY");
+    uint64_t id = next_watch_;
+    Result<std::unique_ptr<LiveQuery>> q =
+        Subscribe(db_, query, {}, [this, id](const LiveDiff& d, const LiveQuery&) {
+          out_ << "watch " << id << ": " << d.ToJson() << '\n';
+          out_.flush();
+        });
+    if (!q.ok())
+      return fail(q.status().message());
+    ++next_watch_;
+    out_ << "watch " << id << ": " << ToJson((*q)->Result()) << '\n';
+    watches_.emplace(id, std::move(*q));
+    return Status::OK();
+  }
+  if (cmd == ".unwatch") {
+    if (words.size() == 1) {
+      watches_.clear();
+      return Status::OK();
+    }
+    if (words.size() != 2)
+      return usage(".unwatch [N]");
+    uint64_t id = 0;
+    for (char c : words[1])
+      id = c >= '0' && c <= '9' ? id * 10 + static_cast<uint64_t>(c - '0') : UINT64_MAX / 20;
+    if (watches_.erase(id) == 0)
+      return fail("no watch " + std::string(words[1]));
+    return Status::OK();
+  }
   if (cmd == ".load") {
     // The file name is the rest of the line, so it may contain spaces.
     std::string_view file = Trim(Trim(line).substr(cmd.size()));
@@ -305,7 +342,8 @@ Status Shell::Load(const std::string& file, int depth, std::string_view where) {
   if (!text.ok())
     return Status::Make(text.status().code(),
                         std::string(where) + ".load: " + text.status().message());
-  Session session(db_, SessionOptions{.durability = options_.durability, .source_name = file});
+  Session session(
+      db_, SessionOptions{.durability = options_.durability, .source_name = file, .on_live = {}});
   return RunScriptIn(session, *text, file, depth + 1);
 }
 

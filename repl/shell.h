@@ -30,10 +30,13 @@
 #pragma once
 
 #include <iosfwd>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "trine/database.h"
+#include "trine/live.h"
 #include "trine/options.h"
 #include "trine/status.h"
 #include "trine/treeql.h"
@@ -90,6 +93,9 @@ class Shell {
   std::ostream& err_;
   ShellOptions options_;
   Session session_;
+  // .watch: live queries printing their diffs, by number.
+  std::map<uint64_t, std::unique_ptr<LiveQuery>> watches_;
+  uint64_t next_watch_ = 1;
   bool quit_ = false;
 };
 

@@ -100,6 +100,12 @@ struct Executor::Impl {
   uint32_t error_pos = 0;
   // kAgg values of the aggregate row being built.
   std::unordered_map<const BExpr*, Value> agg_values;
+  // Live queries (Executor::Override): a level whose candidates are given,
+  // or whose OFFSET / LIMIT is replaced by a row budget.
+  const Level* restrict_level = nullptr;
+  const std::vector<uint64_t>* restrict_ids = nullptr;
+  const Level* budget_level = nullptr;
+  uint64_t budget = 0;
 
   Impl(Transaction& t, std::vector<Value> p, size_t n)
       : txn(t), params(std::move(p)), named_base(n) {}
@@ -140,6 +146,8 @@ struct Executor::Impl {
              std::vector<std::vector<uint32_t>>* finals);
   Status Candidates(const Level& level, Batch* b, const std::vector<uint64_t>& need,
                     const std::vector<uint64_t>& lim);
+  Status PointCandidates(const Level& level, Batch* b,
+                         const std::vector<std::pair<uint64_t, uint32_t>>& rows);
   Status Source(const Level& level, const Env* parent,
                 const std::function<Status(uint64_t, const Value*, bool*)>& fn);
   Status FilterRows(const Level& level, Batch* b, uint32_t begin, uint32_t end);
@@ -604,11 +612,55 @@ Status Executor::Impl::FilterRows(const Level& level, Batch* b, const std::vecto
   return Status::OK();
 }
 
+Status Executor::Impl::PointCandidates(const Level& level, Batch* b,
+                                       const std::vector<std::pair<uint64_t, uint32_t>>& rows) {
+  // A stored value proves its subject exists, so fetch the columns of
+  // every phase first (a point query has few rows) and look up the
+  // presence key only for rows where none was found.
+  std::vector<uint32_t> all;
+  for (const auto& [id, p] : rows)
+    all.push_back(b->AddRow(id, p));
+  for (Phase ph : {Phase::kFilter, Phase::kSort, Phase::kOutput})
+    TRINE_RETURN_IF_ERROR(Fetch(level, b, ph, all));
+  std::fill(b->seeded.begin(), b->seeded.end(), 1);
+  std::vector<uint32_t> unknown, live;
+  for (uint32_t r : all) {
+    bool found = false;
+    for (size_t c = 0; c < level.columns.size() && !found; ++c)
+      found = level.columns[c].scope < 0 && !b->cols[c][r].is_null();
+    (found ? live : unknown).push_back(r);
+  }
+  if (!unknown.empty()) {
+    std::vector<uint64_t> sorted;
+    for (uint32_t r : unknown)
+      sorted.push_back(b->ids[r]);
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    std::vector<uint8_t> exists;
+    TRINE_RETURN_IF_ERROR(At(level.pos, txn.MultiExists(level.type, sorted, &exists)));
+    for (uint32_t r : unknown) {
+      size_t i = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), b->ids[r]) -
+                                     sorted.begin());
+      if (exists[i])
+        live.push_back(r);
+    }
+    std::sort(live.begin(), live.end());
+  }
+  return FilterRows(level, b, live);
+}
+
 Status Executor::Impl::Candidates(const Level& level, Batch* b, const std::vector<uint64_t>& need,
                                   const std::vector<uint64_t>& lim) {
   const AccessPath& a = level.access;
   const std::vector<const Env*>& parents = *b->parents;
   size_t seed_col = a.field_column >= 0 ? static_cast<size_t>(a.field_column) : SIZE_MAX;
+  if (restrict_level == &level) {
+    std::vector<std::pair<uint64_t, uint32_t>> rows;
+    for (uint32_t p = 0; p < parents.size(); ++p)
+      for (uint64_t id : *restrict_ids)
+        rows.emplace_back(id, p);
+    return PointCandidates(level, b, rows);
+  }
   if (seed_col != SIZE_MAX)
     b->seeded[seed_col] = 1;
   switch (a.kind) {
@@ -631,39 +683,7 @@ Status Executor::Impl::Candidates(const Level& level, Batch* b, const std::vecto
         for (uint64_t id : ids)
           rows.emplace_back(id, p);
       }
-      // A stored value proves its subject exists, so fetch the columns of
-      // every phase first (a point query has few rows) and look up the
-      // presence key only for rows where none was found.
-      std::vector<uint32_t> all;
-      for (const auto& [id, p] : rows)
-        all.push_back(b->AddRow(id, p));
-      for (Phase ph : {Phase::kFilter, Phase::kSort, Phase::kOutput})
-        TRINE_RETURN_IF_ERROR(Fetch(level, b, ph, all));
-      std::fill(b->seeded.begin(), b->seeded.end(), 1);
-      std::vector<uint32_t> unknown, live;
-      for (uint32_t r : all) {
-        bool found = false;
-        for (size_t c = 0; c < level.columns.size() && !found; ++c)
-          found = level.columns[c].scope < 0 && !b->cols[c][r].is_null();
-        (found ? live : unknown).push_back(r);
-      }
-      if (!unknown.empty()) {
-        std::vector<uint64_t> sorted;
-        for (uint32_t r : unknown)
-          sorted.push_back(b->ids[r]);
-        std::sort(sorted.begin(), sorted.end());
-        sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-        std::vector<uint8_t> exists;
-        TRINE_RETURN_IF_ERROR(At(level.pos, txn.MultiExists(level.type, sorted, &exists)));
-        for (uint32_t r : unknown) {
-          size_t i = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), b->ids[r]) -
-                                         sorted.begin());
-          if (exists[i])
-            live.push_back(r);
-        }
-        std::sort(live.begin(), live.end());
-      }
-      return FilterRows(level, b, live);
+      return PointCandidates(level, b, rows);
     }
     case AccessPath::Kind::kRefSeek: {
       std::map<uint64_t, std::vector<uint32_t>> by_target;
@@ -763,10 +783,14 @@ Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& pa
         return Fail((*expr)->pos, "LIMIT and OFFSET need a non-negative int, got " + v.ToString());
       *dst = static_cast<uint64_t>(v.as_int());
     }
+    if (restrict_level == &level || budget_level == &level) {
+      off[p] = 0;
+      lim[p] = restrict_level == &level ? kNoLimit : budget;
+    }
     if (lim[p] != kNoLimit)
       need[p] = lim[p] > kNoLimit - off[p] ? kNoLimit : lim[p] + off[p];
   }
-  if (FastCount(level)) {
+  if (FastCount(level) && restrict_level != &level && budget_level != &level) {
     // count(*) whose WHERE the index range expresses exactly: count the
     // entries, materialize no rows.
     b->fast_count.assign(parents.size(), 0);
@@ -874,13 +898,18 @@ bool Executor::Impl::FastCount(const Level& level) {
 
 Result<Tree> Executor::Impl::RowTree(const Level& level, Batch* b, uint32_t row) {
   const Env* env = &b->envs[row];
-  if (!level.out.is_shape)
-    return EvalTree(level.out.values[0], env);
-  Tree t = Tree::Object();
-  for (size_t i = 0; i < level.out.keys.size(); ++i) {
-    TRINE_ASSIGN_OR_RETURN(Tree v, EvalTree(level.out.values[i], env));
-    t.Add(level.out.keys[i], std::move(v));
+  Tree t;
+  if (!level.out.is_shape) {
+    TRINE_ASSIGN_OR_RETURN(t, EvalTree(level.out.values[0], env));
+  } else {
+    t = Tree::Object();
+    for (size_t i = 0; i < level.out.keys.size(); ++i) {
+      TRINE_ASSIGN_OR_RETURN(Tree v, EvalTree(level.out.values[i], env));
+      t.Add(level.out.keys[i], std::move(v));
+    }
   }
+  if (!level.type.empty())
+    t.set_subject(b->ids[row]);
   return t;
 }
 
@@ -1087,6 +1116,177 @@ Status Executor::Rows(const Level& level, std::vector<uint64_t>* ids, std::vecto
     values->push_back(std::move(t));
   }
   return Status::OK();
+}
+
+void Executor::SetOverride(const Override& o) {
+  impl_->restrict_level = o.only_ids != nullptr ? o.level : nullptr;
+  impl_->restrict_ids = o.only_ids;
+  impl_->budget_level = o.only_ids == nullptr ? o.level : nullptr;
+  impl_->budget = o.budget;
+}
+
+Status Executor::KeyedRows(const Level& level, std::vector<KeyedRow>* out) {
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  std::vector<std::vector<uint32_t>> finals;
+  TRINE_RETURN_IF_ERROR(impl_->Run(level, parents, &b, &finals));
+  for (uint32_t r : finals[0]) {
+    KeyedRow k;
+    k.id = b.ids[r];
+    for (const OrderKey& o : level.order) {
+      TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(o.expr, &b.envs[r]));
+      k.key.push_back(std::move(v));
+    }
+    TRINE_ASSIGN_OR_RETURN(k.row, impl_->RowTree(level, &b, r));
+    out->push_back(std::move(k));
+  }
+  return Status::OK();
+}
+
+Status Executor::EvalRow(const Level& level, uint64_t id, std::vector<Value> cols, RowEval* out) {
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  b.level = &level;
+  b.parents = &parents;
+  b.cols.assign(level.columns.size(), {});
+  b.nested.assign(level.nested.size(), {});
+  b.AddRow(id, 0);
+  for (size_t c = 0; c < cols.size() && c < b.cols.size(); ++c)
+    b.cols[c][0] = std::move(cols[c]);
+  b.BuildEnvs();
+  out->match = true;
+  if (level.where && !out->assume_match) {
+    TRINE_ASSIGN_OR_RETURN(std::optional<bool> ok, impl_->EvalCond(*level.where, &b.envs[0]));
+    out->match = ok && *ok;
+  }
+  out->key.clear();
+  if (!out->match)
+    return Status::OK();
+  for (const OrderKey& o : level.order) {
+    TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(o.expr, &b.envs[0]));
+    out->key.push_back(std::move(v));
+  }
+  if (out->want_row) {
+    TRINE_ASSIGN_OR_RETURN(out->row, impl_->RowTree(level, &b, 0));
+  }
+  return Status::OK();
+}
+
+Status Executor::EvalKey(const Level& level, uint64_t id, std::vector<Value> cols,
+                         std::vector<Value>* key) {
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  b.level = &level;
+  b.parents = &parents;
+  b.cols.assign(level.columns.size(), {});
+  b.nested.assign(level.nested.size(), {});
+  b.AddRow(id, 0);
+  for (size_t c = 0; c < cols.size() && c < b.cols.size(); ++c)
+    b.cols[c][0] = std::move(cols[c]);
+  b.BuildEnvs();
+  key->clear();
+  for (const OrderKey& o : level.order) {
+    TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(o.expr, &b.envs[0]));
+    key->push_back(std::move(v));
+  }
+  return Status::OK();
+}
+
+void Executor::AggNodes(const BExpr& e, std::vector<const BExpr*>* out) {
+  if (e.kind == BExpr::Kind::kAgg) {
+    out->push_back(&e);
+    return;
+  }
+  for (const BExpr& a : e.args)
+    AggNodes(a, out);
+}
+
+Status Executor::AggInputs(const Level& level, std::vector<uint64_t>* ids,
+                           std::vector<std::vector<Value>>* inputs) {
+  std::vector<const BExpr*> nodes;
+  for (const BExpr& v : level.out.values)
+    AggNodes(v, &nodes);
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  std::vector<std::vector<uint32_t>> finals;
+  TRINE_RETURN_IF_ERROR(impl_->Run(level, parents, &b, &finals));
+  if (!b.fast_count.empty())
+    return Status::NotSupported("aggregate inputs of a counted index range");
+  for (uint32_t r : finals[0]) {
+    ids->push_back(b.ids[r]);
+    std::vector<Value> in;
+    for (const BExpr* n : nodes) {
+      if (n->agg == Agg::kCountStar) {
+        in.push_back(Value::Bool(true));
+      } else {
+        TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(n->args[0], &b.envs[r]));
+        in.push_back(std::move(v));
+      }
+    }
+    inputs->push_back(std::move(in));
+  }
+  return Status::OK();
+}
+
+Status Executor::EvalAggInputs(const Level& level, uint64_t id, std::vector<Value> cols,
+                               bool* match, std::vector<Value>* inputs) {
+  std::vector<const BExpr*> nodes;
+  for (const BExpr& v : level.out.values)
+    AggNodes(v, &nodes);
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  b.level = &level;
+  b.parents = &parents;
+  b.cols.assign(level.columns.size(), {});
+  b.nested.assign(level.nested.size(), {});
+  b.AddRow(id, 0);
+  for (size_t c = 0; c < cols.size() && c < b.cols.size(); ++c)
+    b.cols[c][0] = std::move(cols[c]);
+  b.BuildEnvs();
+  *match = true;
+  if (level.where) {
+    TRINE_ASSIGN_OR_RETURN(std::optional<bool> ok, impl_->EvalCond(*level.where, &b.envs[0]));
+    *match = ok && *ok;
+  }
+  inputs->clear();
+  if (!*match)
+    return Status::OK();
+  for (const BExpr* n : nodes) {
+    if (n->agg == Agg::kCountStar) {
+      inputs->push_back(Value::Bool(true));
+    } else {
+      TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(n->args[0], &b.envs[0]));
+      inputs->push_back(std::move(v));
+    }
+  }
+  return Status::OK();
+}
+
+Result<Tree> Executor::AggregateFrom(const Level& level, const std::vector<Value>& agg_values) {
+  std::vector<const BExpr*> nodes;
+  for (const BExpr& v : level.out.values)
+    AggNodes(v, &nodes);
+  impl_->agg_values.clear();
+  for (size_t i = 0; i < nodes.size() && i < agg_values.size(); ++i)
+    impl_->agg_values[nodes[i]] = agg_values[i];
+  std::vector<const Env*> parents{nullptr};
+  Batch b;
+  b.level = &level;
+  b.parents = &parents;
+  Env env{&b, kNoRow, nullptr};
+  if (!level.out.is_shape)
+    return impl_->EvalTree(level.out.values[0], &env);
+  Tree t = Tree::Object();
+  for (size_t i = 0; i < level.out.keys.size(); ++i) {
+    TRINE_ASSIGN_OR_RETURN(Tree v, impl_->EvalTree(level.out.values[i], &env));
+    t.Add(level.out.keys[i], std::move(v));
+  }
+  return t;
+}
+
+Result<Value> Executor::Reduce(Agg agg, bool distinct, const std::vector<Value>& values,
+                               uint32_t pos) {
+  return impl_->Reduce(agg, distinct, values, pos);
 }
 
 }  // namespace trine::treeql

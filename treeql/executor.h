@@ -25,6 +25,48 @@ class Executor {
   // The rows a query selects (UPDATE, DELETE): their ids and projections.
   Status Rows(const Level& level, std::vector<uint64_t>* ids, std::vector<Tree>* values);
 
+  // ---- for live queries (treeql/live/) ----
+
+  // Changes how one level runs: with `only_ids`, its candidates are exactly
+  // those subjects (OFFSET / LIMIT ignored); otherwise it returns its first
+  // `budget` rows in order (replacing OFFSET / LIMIT).
+  struct Override {
+    const Level* level = nullptr;
+    const std::vector<uint64_t>* only_ids = nullptr;
+    uint64_t budget = 0;
+  };
+  void SetOverride(const Override& o);
+  // A top-level query's rows in order with their ORDER BY keys.
+  struct KeyedRow {
+    uint64_t id = 0;
+    std::vector<Value> key;
+    Tree row;
+  };
+  Status KeyedRows(const Level& level, std::vector<KeyedRow>* out);
+  // One row of a level without sub-queries, from its column values (own
+  // columns, in column order): WHERE, then (if it matches) the ORDER BY key
+  // and, if asked, the row tree. No reads.
+  struct RowEval {
+    bool want_row = true;
+    bool assume_match = false;  // WHERE is known to hold: not evaluated
+    bool match = false;
+    std::vector<Value> key;
+    Tree row;
+  };
+  Status EvalRow(const Level& level, uint64_t id, std::vector<Value> cols, RowEval* out);
+  // The ORDER BY key alone.
+  Status EvalKey(const Level& level, uint64_t id, std::vector<Value> cols, std::vector<Value>* key);
+  // Aggregate queries: the kAgg nodes of the projection in pre-order; each
+  // matching row's input to each (its argument; true for count(*)); and the
+  // result row from given aggregate values.
+  static void AggNodes(const BExpr& e, std::vector<const BExpr*>* out);
+  Status AggInputs(const Level& level, std::vector<uint64_t>* ids,
+                   std::vector<std::vector<Value>>* inputs);
+  Status EvalAggInputs(const Level& level, uint64_t id, std::vector<Value> cols, bool* match,
+                       std::vector<Value>* inputs);
+  Result<Tree> AggregateFrom(const Level& level, const std::vector<Value>& agg_values);
+  Result<Value> Reduce(Agg agg, bool distinct, const std::vector<Value>& values, uint32_t pos);
+
   // Where the last error points in the statement text (0: nowhere).
   uint32_t error_pos() const;
 

@@ -9,12 +9,14 @@
 // - TABLE statements apply at once, each in its own atomic schema update;
 //   they are refused inside a transaction.
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "treeql/binder.h"
 #include "treeql/executor.h"
 #include "treeql/explain.h"
 #include "treeql/parser.h"
+#include "trine/live.h"
 #include "trine/schema.h"
 #include "trine/treeql.h"
 
@@ -27,6 +29,8 @@ struct Session::Impl {
   Database& db;
   SessionOptions options;
   std::unique_ptr<Transaction> txn;
+  std::map<uint64_t, std::unique_ptr<LiveQuery>> live;
+  uint64_t next_live = 1;
 
   Impl(Database& d, SessionOptions o) : db(d), options(std::move(o)) {}
 
@@ -329,9 +333,44 @@ Status Session::Impl::RunStatement(const ast::Statement& st, std::string_view te
     default:
       break;
   }
-  if (st.live)
-    return AbortTxn(
-        Positioned(text, st.pos, Status::NotSupported("LIVE queries are not supported yet")));
+  if (st.live) {
+    // The statement alone, at its place in the text (error positions hold).
+    std::string own(text.size(), ' ');
+    for (size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n' || (i >= st.pos && i < st.end))
+        own[i] = text[i];
+    if (st.kind == ast::Statement::Kind::kExplain) {
+      Result<std::string> e = ExplainLive(db, own, params);
+      if (!e.ok())
+        return AbortTxn(e.status());
+      r->kind = StatementResult::Kind::kExplain;
+      r->verb = "EXPLAIN";
+      r->text = std::move(*e);
+      return Status::OK();
+    }
+    if (txn)
+      return AbortTxn(Positioned(text, st.pos,
+                                 Status::InvalidArgument("LIVE SELECT is refused inside a "
+                                                         "transaction: it follows commits")));
+    uint64_t id = next_live;
+    LiveCallback cb;
+    if (options.on_live)
+      cb = [fn = options.on_live, id](const LiveDiff& d, const LiveQuery&) { fn(id, d); };
+    Result<std::unique_ptr<LiveQuery>> q = Subscribe(db, own, params, std::move(cb));
+    if (!q.ok())
+      return q.status();
+    ++next_live;
+    r->value = (*q)->Result();
+    r->kind = r->value.is_array() ? StatementResult::Kind::kRows : StatementResult::Kind::kValue;
+    r->verb = "LIVE";
+    r->live_id = id;
+    r->count = r->value.is_array() ? r->value.items().size() : 1;
+    if (r->value.is_array() && !r->value.items().empty() && r->value.items()[0].is_object())
+      r->columns = r->value.items()[0].keys();
+    r->stats = (*q)->stats().hydration;
+    live.emplace(id, std::move(*q));
+    return Status::OK();
+  }
   uint32_t error_pos = st.pos;
   Result<Plan> plan = treeql::Bind(st, db, &error_pos);
   if (!plan.ok())
@@ -345,6 +384,22 @@ Session::Session(Database& db, SessionOptions options)
 Session::~Session() {
   if (impl_->txn)
     impl_->txn->Rollback();
+}
+
+LiveQuery* Session::live(uint64_t live_id) {
+  auto it = impl_->live.find(live_id);
+  return it == impl_->live.end() ? nullptr : it->second.get();
+}
+
+bool Session::Unsubscribe(uint64_t live_id) {
+  return impl_->live.erase(live_id) > 0;
+}
+
+std::vector<uint64_t> Session::live_ids() const {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, q] : impl_->live)
+    ids.push_back(id);
+  return ids;
 }
 
 bool Session::in_transaction() const {

@@ -87,7 +87,24 @@ constexpr uint64_t kFormatVersion = 1;
 
 DatabaseImpl::DatabaseImpl(std::unique_ptr<DB> db) : db_(std::move(db)) {}
 
-DatabaseImpl::~DatabaseImpl() = default;
+DatabaseImpl::~DatabaseImpl() {
+  // Extensions may be commit listeners: they go first, while the store is whole.
+  std::map<std::string, std::shared_ptr<void>, std::less<>> extensions;
+  {
+    std::lock_guard l(extensions_mu_);
+    extensions.swap(extensions_);
+  }
+  extensions.clear();
+}
+
+std::shared_ptr<void> DatabaseImpl::Extension(std::string_view key,
+                                              const std::function<std::shared_ptr<void>()>& make) {
+  std::lock_guard l(extensions_mu_);
+  auto it = extensions_.find(key);
+  if (it == extensions_.end())
+    it = extensions_.emplace(std::string(key), make()).first;
+  return it->second;
+}
 
 Status DatabaseImpl::Init() {
   std::string value;
@@ -307,7 +324,19 @@ Status DatabaseImpl::CreateDynamicField(uint64_t type_id, const std::string& nam
 }
 
 Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
-  std::lock_guard l(commit_mu_);
+  std::vector<CommitListener*> listeners;
+  Status s;
+  {
+    std::lock_guard l(commit_mu_);
+    s = CommitTxnLocked(txn);
+    listeners = listeners_;
+  }
+  for (CommitListener* listener : listeners)
+    listener->AfterCommit();
+  return s;
+}
+
+Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
   if (catalog()->schema_version != txn->schema_version_)
     return Status::Conflict("the schema changed while the transaction ran; retry it");
   // Validation: did a commit after our snapshot write a key we read?

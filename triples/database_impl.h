@@ -45,6 +45,8 @@ class DatabaseImpl final : public Database {
                                     const SchemaUpdateOptions& options) override;
   void AddCommitListener(CommitListener* listener) override;
   void RemoveCommitListener(CommitListener* listener) override;
+  std::shared_ptr<void> Extension(std::string_view key,
+                                  const std::function<std::shared_ptr<void>()>& make) override;
   DB* storage() override { return db_.get(); }
 
  private:
@@ -63,6 +65,7 @@ class DatabaseImpl final : public Database {
   // Adds an undeclared field to a lax type (its own small commit).
   Status CreateDynamicField(uint64_t type, const std::string& name);
   Status CommitTxn(TxnImpl* txn);
+  Status CommitTxnLocked(TxnImpl* txn);
   uint64_t LastSequence();
   void TrimRecentLocked();
   void Notify(const ChangeSet& changes);
@@ -79,6 +82,9 @@ class DatabaseImpl final : public Database {
   std::mutex commit_mu_;  // serializes commits and schema changes
   std::deque<CommitRecord> recent_;
   std::vector<CommitListener*> listeners_;
+
+  std::mutex extensions_mu_;
+  std::map<std::string, std::shared_ptr<void>, std::less<>> extensions_;
 
   std::mutex active_mu_;            // guards active_
   std::multiset<uint64_t> active_;  // snapshot sequences of open transactions

@@ -472,8 +472,16 @@ Status Planner::Plan(const std::vector<TypeInfo>& desired) {
 
 Result<SchemaReport> DatabaseImpl::UpdateSchema(const std::vector<TypeInfo>& types,
                                                 const SchemaUpdateOptions& options) {
-  std::lock_guard l(commit_mu_);
-  return UpdateSchemaLocked(types, options);
+  std::vector<CommitListener*> listeners;
+  std::optional<Result<SchemaReport>> r;
+  {
+    std::lock_guard l(commit_mu_);
+    r.emplace(UpdateSchemaLocked(types, options));
+    listeners = listeners_;
+  }
+  for (CommitListener* listener : listeners)
+    listener->AfterCommit();
+  return std::move(*r);
 }
 
 Result<SchemaReport> DatabaseImpl::UpdateSchemaLocked(const std::vector<TypeInfo>& types,

@@ -40,6 +40,7 @@ class TxnImpl final : public Transaction {
                         const std::function<bool(uint64_t, uint64_t)>& fn) override;
   Status MultiExists(std::string_view type, const std::vector<uint64_t>& ids,
                      std::vector<uint8_t>* out) override;
+  uint64_t snapshot_sequence() const override { return snapshot_seq_; }
   ReadStats read_stats() const override { return stats_; }
   Status Commit() override;
   void Rollback() override;

@@ -167,12 +167,16 @@ struct ChangeSet {
 };
 
 // Receives every commit's change set after it is applied, in commit order.
-// Called on the committing thread with commits serialized: keep it short, and
-// do not commit from inside it.
+// OnCommit is called on the committing thread with commits serialized (the
+// store reads exactly the commit's state then): keep it short, and do not
+// commit from inside it. AfterCommit follows on the same thread once commits
+// are no longer held up, for work that may take longer or call out to user
+// code (it may run concurrently with later commits' OnCommit).
 class CommitListener {
  public:
   virtual ~CommitListener() = default;
   virtual void OnCommit(const ChangeSet& changes) = 0;
+  virtual void AfterCommit() {}
 };
 
 // ---------------------------------------------------------- transactions --
@@ -234,6 +238,9 @@ class Transaction {
 
   // What this transaction has read so far (counted, for EXPLAIN and tests).
   virtual ReadStats read_stats() const = 0;
+  // The storage sequence of the snapshot it reads: it sees every commit
+  // whose ChangeSet::sequence is at most this.
+  virtual uint64_t snapshot_sequence() const = 0;
 
   // Applies the writes atomically. Conflict if a concurrent commit changed
   // what this transaction read; the transaction is finished either way.
@@ -278,6 +285,11 @@ class Database {
 
   virtual void AddCommitListener(CommitListener* listener) = 0;
   virtual void RemoveCommitListener(CommitListener* listener) = 0;
+
+  // A per-database object of the layers above (the live-query registry):
+  // made by `make` on first use, destroyed with the database.
+  virtual std::shared_ptr<void> Extension(std::string_view key,
+                                          const std::function<std::shared_ptr<void>()>& make) = 0;
 
   // The storage engine underneath (for statistics, Flush, CompactAll, Sync).
   virtual DB* storage() = 0;

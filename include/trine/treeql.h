@@ -24,6 +24,9 @@
 
 namespace trine {
 
+struct LiveDiff;  // trine/live.h
+class LiveQuery;
+
 // A result tree: a scalar value, an array, or an object whose keys keep the
 // order of the query's shape.
 class Tree {
@@ -64,10 +67,17 @@ class Tree {
   // kObject: the member named `key`, or nullptr.
   const Tree* Find(std::string_view key) const;
 
+  // A row of a query over a type: the subject it was built from (0 for
+  // other trees). Not part of the value: operator== ignores it. Live-query
+  // diffs address rows by it.
+  uint64_t subject() const { return subject_; }
+  void set_subject(uint64_t id) { subject_ = id; }
+
   friend bool operator==(const Tree& a, const Tree& b);
 
  private:
   Kind kind_ = Kind::kValue;
+  uint64_t subject_ = 0;
   Value value_;
   std::vector<std::string> keys_;
   std::vector<Tree> items_;
@@ -108,6 +118,7 @@ struct StatementResult {
   uint64_t count = 0;         // kWrite: subjects written; kRows: rows returned
   std::vector<uint64_t> ids;  // INSERT: the new subject's id
   std::string text;           // kExplain, kSchema
+  uint64_t live_id = 0;       // LIVE SELECT: the session's handle of the live query
   ReadStats stats;            // what the statement read (trine/database.h)
 
   // One line of JSON: kRows/kValue the value; kWrite {"ok":true,"count":n[,"id":i]};
@@ -124,6 +135,10 @@ struct SessionOptions {
   Durability durability = Durability::kRelaxed;
   // Shown before positions in error messages from schema statements.
   std::string source_name = "<input>";
+  // LIVE SELECT: receives each diff of the session's live queries (see
+  // trine/live.h), on the committing thread. Without it the diffs queue up
+  // for Session::live(id)->Poll().
+  std::function<void(uint64_t live_id, const LiveDiff& diff)> on_live;
 };
 
 // Runs TreeQL statements against one database: a connection. Not
@@ -147,6 +162,11 @@ class Session {
                                                const QueryParams& params = {});
 
   bool in_transaction() const;
+
+  // Live queries started by LIVE SELECT (they end with the session).
+  LiveQuery* live(uint64_t live_id);
+  bool Unsubscribe(uint64_t live_id);
+  std::vector<uint64_t> live_ids() const;
 
   // A statement parsed and bound once, run many times with new parameters
   // (the plan is rebuilt if the schema changed in between).

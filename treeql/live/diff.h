@@ -1,0 +1,22 @@
+// Diffs between two versions of a result list (live.cpp), by subject id.
+#pragma once
+
+#include <vector>
+
+#include "trine/live.h"
+#include "trine/treeql.h"
+
+namespace trine::treeql::live {
+
+// Appends to `out` the changes that turn `before` into `after` (rows with
+// subjects; the semantics of LiveChange). Rows kept in place whose content
+// differs only inside nested lists of rows give path-addressed changes of
+// those lists instead of a kChanged of the whole row. Moves are minimal:
+// the rows kept in relative order are a longest increasing subsequence.
+void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tree*>& before,
+               const std::vector<const Tree*>& after, std::vector<LiveChange>* out);
+
+// True if every row of `list` (an array) has a subject, so DiffLists applies.
+bool Addressable(const Tree& list);
+
+}  // namespace trine::treeql::live
