@@ -204,6 +204,12 @@ class QueryImpl {
     uint64_t id;
   };
   std::vector<Slot> window_;  // sorted: every held row
+  // During one commit: the rows erased (their old content), and whether
+  // anything was inserted, so that a commit that changed nothing held costs
+  // no diff.
+  bool recording_ = false;
+  bool inserted_ = false;
+  std::unordered_map<uint64_t, Tree> erased_;
   std::unordered_map<uint64_t, Entry> entries_;
   bool complete_ = false;
   Roaring64Map members_;
@@ -667,6 +673,7 @@ size_t QueryImpl::LowerBound(const std::vector<Value>& key, uint64_t id) const {
 }
 
 void QueryImpl::Insert(uint64_t id, Entry e) {
+  inserted_ = true;
   auto [it, fresh] = entries_.insert_or_assign(id, std::move(e));
   (void)fresh;
   size_t pos = LowerBound(it->second.key, id);
@@ -677,6 +684,8 @@ void QueryImpl::Erase(uint64_t id) {
   auto it = entries_.find(id);
   if (it == entries_.end())
     return;
+  if (recording_)
+    erased_.try_emplace(id, it->second.row);
   size_t pos = LowerBound(it->second.key, id);
   if (pos < window_.size() && window_[pos].id == id)
     window_.erase(window_.begin() + static_cast<ptrdiff_t>(pos));
@@ -701,6 +710,9 @@ Status QueryImpl::Refill(Transaction& txn) {
   Status s = ex.KeyedRows(*top_, &rows);
   if (!s.ok())
     return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
+  if (recording_)
+    for (auto& [id, e] : entries_)
+      erased_.try_emplace(id, std::move(e.row));
   window_.clear();
   entries_.clear();
   for (auto& r : rows) {
@@ -1280,30 +1292,38 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
     return Status::Aborted("the schema changed; subscribe the query again");
   switch (mode_) {
     case Mode::kWindow: {
-      std::vector<Tree> before_rows;
-      std::vector<const Tree*> before_vis = Visible();
-      // Keep the old rows alive across the update.
-      before_rows.reserve(before_vis.size());
-      for (const Tree* t : before_vis)
-        before_rows.push_back(*t);
+      // The visible ids before; rows erased during the update keep their
+      // old content in erased_.
+      std::vector<uint64_t> before_ids;
+      for (size_t i = off_; i < window_.size() && before_ids.size() < lim_; ++i)
+        before_ids.push_back(window_[i].id);
+      recording_ = true;
+      inserted_ = false;
+      erased_.clear();
       bool all = false;
-      if (simple_)
-        TRINE_RETURN_IF_ERROR(ApplyWindowSimple(cs, txn));
-      else
-        TRINE_RETURN_IF_ERROR(ApplyWindowGeneral(cs, txn, &all));
-      if (!complete_ && window_.size() > cap_) {
+      Status s = simple_ ? ApplyWindowSimple(cs, txn) : ApplyWindowGeneral(cs, txn, &all);
+      if (s.ok() && !complete_ && window_.size() > cap_) {
         while (window_.size() > cap_)
           Erase(window_.back().id);
       }
-      if (!complete_ && window_.size() < need_) {
+      if (s.ok() && !complete_ && window_.size() < need_) {
         ++stats_.refills;
-        TRINE_RETURN_IF_ERROR(Refill(txn));
+        all = true;
+        s = Refill(txn);
       }
+      recording_ = false;
+      TRINE_RETURN_IF_ERROR(s);
+      if (!all && !inserted_ && erased_.empty())
+        return Status::OK();
       std::vector<const Tree*> before;
-      for (const Tree& t : before_rows)
-        before.push_back(&t);
+      before.reserve(before_ids.size());
+      for (uint64_t id : before_ids) {
+        auto e = erased_.find(id);
+        before.push_back(e != erased_.end() ? &e->second : &entries_.at(id).row);
+      }
       std::vector<const Tree*> after = Visible();
       DiffLists({}, before, after, &out->changes);
+      erased_.clear();
       *changed = !out->changes.empty();
       return Status::OK();
     }
