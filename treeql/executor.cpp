@@ -162,6 +162,18 @@ struct Executor::Impl {
   Status ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows,
                      const uint64_t* fast_count);
   bool FastCount(const Level& level);
+  // Each aggregate's input for the row `env`: its argument, true for count(*).
+  Status AggArgs(const std::vector<const BExpr*>& nodes, const Env* env, std::vector<Value>* out) {
+    for (const BExpr* n : nodes) {
+      if (n->agg == Agg::kCountStar) {
+        out->push_back(Value::Bool(true));
+      } else {
+        TRINE_ASSIGN_OR_RETURN(Value v, Eval(n->args[0], env));
+        out->push_back(std::move(v));
+      }
+    }
+    return Status::OK();
+  }
   Result<Value> Reduce(Agg agg, bool distinct, const std::vector<Value>& values, uint32_t pos);
 };
 
@@ -1143,17 +1155,27 @@ Status Executor::KeyedRows(const Level& level, std::vector<KeyedRow>* out) {
   return Status::OK();
 }
 
+namespace {
+
+// A batch of one row of `level` whose column values are given (no reads).
+void OneRow(const Level& level, const std::vector<const Env*>* parents, uint64_t id,
+            std::vector<Value> cols, Batch* b) {
+  b->level = &level;
+  b->parents = parents;
+  b->cols.assign(level.columns.size(), {});
+  b->nested.assign(level.nested.size(), {});
+  b->AddRow(id, 0);
+  for (size_t c = 0; c < cols.size() && c < b->cols.size(); ++c)
+    b->cols[c][0] = std::move(cols[c]);
+  b->BuildEnvs();
+}
+
+}  // namespace
+
 Status Executor::EvalRow(const Level& level, uint64_t id, std::vector<Value> cols, RowEval* out) {
   std::vector<const Env*> parents{nullptr};
   Batch b;
-  b.level = &level;
-  b.parents = &parents;
-  b.cols.assign(level.columns.size(), {});
-  b.nested.assign(level.nested.size(), {});
-  b.AddRow(id, 0);
-  for (size_t c = 0; c < cols.size() && c < b.cols.size(); ++c)
-    b.cols[c][0] = std::move(cols[c]);
-  b.BuildEnvs();
+  OneRow(level, &parents, id, std::move(cols), &b);
   out->match = true;
   if (level.where && !out->assume_match) {
     TRINE_ASSIGN_OR_RETURN(std::optional<bool> ok, impl_->EvalCond(*level.where, &b.envs[0]));
@@ -1176,14 +1198,7 @@ Status Executor::EvalKey(const Level& level, uint64_t id, std::vector<Value> col
                          std::vector<Value>* key) {
   std::vector<const Env*> parents{nullptr};
   Batch b;
-  b.level = &level;
-  b.parents = &parents;
-  b.cols.assign(level.columns.size(), {});
-  b.nested.assign(level.nested.size(), {});
-  b.AddRow(id, 0);
-  for (size_t c = 0; c < cols.size() && c < b.cols.size(); ++c)
-    b.cols[c][0] = std::move(cols[c]);
-  b.BuildEnvs();
+  OneRow(level, &parents, id, std::move(cols), &b);
   key->clear();
   for (const OrderKey& o : level.order) {
     TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(o.expr, &b.envs[0]));
@@ -1215,14 +1230,7 @@ Status Executor::AggInputs(const Level& level, std::vector<uint64_t>* ids,
   for (uint32_t r : finals[0]) {
     ids->push_back(b.ids[r]);
     std::vector<Value> in;
-    for (const BExpr* n : nodes) {
-      if (n->agg == Agg::kCountStar) {
-        in.push_back(Value::Bool(true));
-      } else {
-        TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(n->args[0], &b.envs[r]));
-        in.push_back(std::move(v));
-      }
-    }
+    TRINE_RETURN_IF_ERROR(impl_->AggArgs(nodes, &b.envs[r], &in));
     inputs->push_back(std::move(in));
   }
   return Status::OK();
@@ -1235,14 +1243,7 @@ Status Executor::EvalAggInputs(const Level& level, uint64_t id, std::vector<Valu
     AggNodes(v, &nodes);
   std::vector<const Env*> parents{nullptr};
   Batch b;
-  b.level = &level;
-  b.parents = &parents;
-  b.cols.assign(level.columns.size(), {});
-  b.nested.assign(level.nested.size(), {});
-  b.AddRow(id, 0);
-  for (size_t c = 0; c < cols.size() && c < b.cols.size(); ++c)
-    b.cols[c][0] = std::move(cols[c]);
-  b.BuildEnvs();
+  OneRow(level, &parents, id, std::move(cols), &b);
   *match = true;
   if (level.where) {
     TRINE_ASSIGN_OR_RETURN(std::optional<bool> ok, impl_->EvalCond(*level.where, &b.envs[0]));
@@ -1251,15 +1252,7 @@ Status Executor::EvalAggInputs(const Level& level, uint64_t id, std::vector<Valu
   inputs->clear();
   if (!*match)
     return Status::OK();
-  for (const BExpr* n : nodes) {
-    if (n->agg == Agg::kCountStar) {
-      inputs->push_back(Value::Bool(true));
-    } else {
-      TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(n->args[0], &b.envs[0]));
-      inputs->push_back(std::move(v));
-    }
-  }
-  return Status::OK();
+  return impl_->AggArgs(nodes, &b.envs[0], inputs);
 }
 
 Result<Tree> Executor::AggregateFrom(const Level& level, const std::vector<Value>& agg_values) {

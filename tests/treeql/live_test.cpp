@@ -270,10 +270,6 @@ TEST_F(LiveTest, SessionLiveSelectAndExplainLive) {
 
 // ------------------------------------------------------------ differential --
 
-struct Op {
-  std::string text;
-};
-
 class LiveDifferential {
  public:
   explicit LiveDifferential(uint64_t seed) : rng_(seed) {}

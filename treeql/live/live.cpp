@@ -182,15 +182,8 @@ class QueryImpl {
 
   static constexpr uint8_t kUseWhere = 1, kUseKey = 2, kUseOut = 4;
 
-  // Dependencies of non-simple queries (reference paths, sub-queries).
-  struct ScopeDep {  // top-level ref scope k: target type's fields -> referrers via a column
-    uint64_t target_type = 0;
-    std::set<uint64_t> fields;
-    uint64_t source_field = 0;
-    bool direct = false;  // the source column is the row's own attribute
-  };
-  std::vector<ScopeDep> scope_deps_;
-  uint64_t sequence_seen_ = 0;  // the hydration snapshot: older commits are in it
+  uint64_t sequence_seen_ = 0;     // the hydration snapshot: older commits are in it
+  uint64_t woken_generation_ = 0;  // the registry's commit count when last woken
 
   // ---- state (guarded by mu_) ----
   mutable std::mutex mu_;
@@ -232,7 +225,6 @@ class QueryImpl {
   LiveCallback callback_;
   std::deque<LiveDiff> polled_;
   bool dead_ = false;
-  std::shared_ptr<Registry> registry_;
 
  private:
   bool Less(const std::vector<Value>& ka, uint64_t a, const std::vector<Value>& kb,
@@ -242,6 +234,24 @@ class QueryImpl {
   void Erase(uint64_t id);
   Status Refill(Transaction& txn);
   std::vector<const Tree*> Visible() const;
+  // The changes of one subject of the top-level type in a change set.
+  struct SubjectChanges {
+    bool created = false, deleted = false;
+    std::vector<const Change*> fields;
+  };
+  // A subject to re-evaluate: its column values as far as known.
+  struct Work {
+    uint64_t id;
+    std::vector<Value> cols;
+    std::vector<uint8_t> known;
+    bool skip_where;
+  };
+  // Subjects of the top type with a change to a column or to their presence.
+  std::map<uint64_t, SubjectChanges> ChangedSubjects(const ChangeSet& cs) const;
+  Work StartWork(uint64_t id, const SubjectChanges& sc, bool* where_changed,
+                 bool* used_changed) const;
+  // Batched reads (one per column) of the values still unknown.
+  Status ReadMissing(Transaction& txn, std::vector<Work>* work) const;
   Status ApplyWindowSimple(const ChangeSet& cs, Transaction& txn);
   Status ApplyWindowGeneral(const ChangeSet& cs, Transaction& txn, bool* all);
   Status ApplyAggregate(const ChangeSet& cs, Transaction& txn);
@@ -269,7 +279,7 @@ class Registry final : public CommitListener {
     std::unique_ptr<Transaction> txn = db_.Begin(to);
     TRINE_RETURN_IF_ERROR(q->Hydrate(*txn));
     q->sequence_seen_ = txn->snapshot_sequence();
-    queries_.insert(q);
+    queries_.emplace(q.get(), q);
     for (size_t i = 0; i < q->watches().size(); ++i)
       index_[q->watches()[i].type][q->watches()[i].field].push_back({q.get(), i});
     return Status::OK();
@@ -278,17 +288,11 @@ class Registry final : public CommitListener {
   void Unregister(QueryImpl* q) {
     {
       std::lock_guard l(mu_);
-      for (auto& [type, fields] : index_)
-        for (auto& [field, list] : fields)
-          list.erase(std::remove_if(list.begin(), list.end(),
-                                    [&](const WatchRef& w) { return w.query == q; }),
-                     list.end());
-      for (auto it = queries_.begin(); it != queries_.end(); ++it)
-        if (it->get() == q) {
-          (*it)->dead_ = true;
-          queries_.erase(it);
-          break;
-        }
+      Detach(q);
+      if (auto it = queries_.find(q); it != queries_.end()) {
+        it->second->dead_ = true;
+        queries_.erase(it);
+      }
     }
     // Wait out a delivery in progress (unless it is this thread's).
     std::lock_guard d(deliver_mu_);
@@ -308,7 +312,7 @@ class Registry final : public CommitListener {
       if (f == t->second.end())
         continue;
       for (const WatchRef& w : f->second) {
-        if (woken_gen_[w.query] == generation_)
+        if (w.query->woken_generation_ == generation_)
           continue;
         const QueryImpl::Watch& watch = w.query->watches()[w.index];
         if (watch.range && !watch.range->Contains(c.old_value) &&
@@ -316,7 +320,7 @@ class Registry final : public CommitListener {
           continue;
         if (watch.members_only && w.query->keep_members_ && !w.query->members_.contains(c.subject))
           continue;
-        woken_gen_[w.query] = generation_;
+        w.query->woken_generation_ = generation_;
         woken.push_back(w.query);
       }
     }
@@ -355,9 +359,10 @@ class Registry final : public CommitListener {
       if (!changed)
         continue;
       diff.sequence = cs.sequence;
-      std::shared_ptr<QueryImpl> sp = Find(q);
-      if (!sp)
+      auto found = queries_.find(q);
+      if (found == queries_.end())
         continue;
+      std::shared_ptr<QueryImpl> sp = found->second;
       if (sp->callback_) {
         pending_.emplace_back(std::move(sp), std::move(diff));
       } else {
@@ -392,13 +397,8 @@ class Registry final : public CommitListener {
     size_t index;
   };
 
-  std::shared_ptr<QueryImpl> Find(QueryImpl* q) {
-    for (const auto& sp : queries_)
-      if (sp.get() == q)
-        return sp;
-    return nullptr;
-  }
-  // A query that failed stops being maintained (its error diff is its last).
+  // Drops q's watches: a query that failed stops being maintained (its
+  // error diff is its last), an unregistered one goes.
   void Detach(QueryImpl* q) {
     for (auto& [type, fields] : index_)
       for (auto& [field, list] : fields)
@@ -409,9 +409,8 @@ class Registry final : public CommitListener {
 
   Database& db_;
   std::mutex mu_;  // queries_, index_, pending_
-  std::set<std::shared_ptr<QueryImpl>> queries_;
+  std::unordered_map<QueryImpl*, std::shared_ptr<QueryImpl>> queries_;
   std::unordered_map<uint64_t, std::unordered_map<uint64_t, std::vector<WatchRef>>> index_;
-  std::unordered_map<QueryImpl*, uint64_t> woken_gen_;
   uint64_t generation_ = 0;
   std::deque<std::pair<std::shared_ptr<QueryImpl>, LiveDiff>> pending_;
   std::recursive_mutex deliver_mu_;
@@ -628,20 +627,6 @@ Status QueryImpl::Compile(const QueryParams& qp) {
       walk(*n);
   };
   walk(L);
-  // Reference scopes of the top level: referrers of a changed target.
-  for (size_t k = 0; k < L.ref_scopes.size(); ++k) {
-    ScopeDep d;
-    const RefScope& rs = L.ref_scopes[k];
-    std::optional<TypeInfo> target = db_.FindType(rs.type);
-    d.target_type = target ? target->id : 0;
-    const Column& src = L.columns[static_cast<size_t>(rs.source_column)];
-    d.direct = src.scope < 0;
-    d.source_field = src.field->number;
-    for (const Column& c : L.columns)
-      if (c.scope == static_cast<int>(k))
-        d.fields.insert(c.field->number);
-    scope_deps_.push_back(std::move(d));
-  }
   return Status::OK();
 }
 
@@ -823,14 +808,8 @@ Tree QueryImpl::Snapshot() const {
   return a;
 }
 
-// The changes of one subject of the top-level type in a change set.
-struct SubjectChanges {
-  bool created = false, deleted = false;
-  std::vector<const Change*> fields;
-};
-
-Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
-  // Subjects of the top type with a change to a column or to their presence.
+std::map<uint64_t, QueryImpl::SubjectChanges> QueryImpl::ChangedSubjects(
+    const ChangeSet& cs) const {
   std::map<uint64_t, SubjectChanges> subjects;
   for (const Change& c : cs.changes) {
     if (c.type != type_id_)
@@ -843,13 +822,50 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
       subjects[c.subject].fields.push_back(&c);
     }
   }
+  return subjects;
+}
+
+QueryImpl::Work QueryImpl::StartWork(uint64_t id, const SubjectChanges& sc, bool* where_changed,
+                                     bool* used_changed) const {
   size_t ncols = col_field_.size();
-  struct Work {
-    uint64_t id;
-    std::vector<Value> cols;
-    std::vector<uint8_t> known;
-    bool skip_where;
-  };
+  Work w{id, std::vector<Value>(ncols), std::vector<uint8_t>(ncols, 0), false};
+  *where_changed = *used_changed = sc.created;
+  for (const Change* c : sc.fields)
+    for (size_t col : field_cols_.at(c->field)) {
+      w.cols[col] = c->new_value;
+      w.known[col] = 1;
+      *where_changed = *where_changed || (col_use_[col] & kUseWhere);
+      *used_changed = *used_changed || col_use_[col] != 0;
+    }
+  // A subject created by the commit has no attributes but those it set.
+  if (sc.created)
+    std::fill(w.known.begin(), w.known.end(), 1);
+  return w;
+}
+
+Status QueryImpl::ReadMissing(Transaction& txn, std::vector<Work>* work) const {
+  for (size_t col = 0; col < col_field_.size(); ++col) {
+    std::vector<uint64_t> ids;
+    for (const Work& w : *work)
+      if (!w.known[col])
+        ids.push_back(w.id);
+    if (ids.empty())
+      continue;
+    std::vector<Value> vals;
+    TRINE_RETURN_IF_ERROR(txn.MultiGetField(top_->type, FieldRef(col_field_[col]), ids, &vals));
+    size_t k = 0;
+    for (Work& w : *work)
+      if (k < ids.size() && w.id == ids[k]) {
+        w.cols[col] = std::move(vals[k++]);
+        w.known[col] = 1;
+      }
+  }
+  return Status::OK();
+}
+
+Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
+  std::map<uint64_t, SubjectChanges> subjects = ChangedSubjects(cs);
+  size_t ncols = col_field_.size();
   std::vector<Work> work;
   Executor ex = MakeExecutor(txn);
   for (auto& [id, sc] : subjects) {
@@ -862,16 +878,8 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
         members_.remove(id);
       continue;
     }
-    Work w{id, std::vector<Value>(ncols), std::vector<uint8_t>(ncols, 0), false};
-    bool where_changed = sc.created;
-    for (const Change* c : sc.fields)
-      for (size_t col : field_cols_[c->field]) {
-        w.cols[col] = c->new_value;
-        w.known[col] = 1;
-        where_changed = where_changed || (col_use_[col] & kUseWhere);
-      }
-    if (sc.created)
-      std::fill(w.known.begin(), w.known.end(), 1);
+    bool where_changed = false, used_changed = false;
+    Work w = StartWork(id, sc, &where_changed, &used_changed);
     if (held != entries_.end())
       for (size_t col = 0; col < ncols; ++col)
         if (!w.known[col] && col < held->second.cols.size()) {
@@ -898,23 +906,7 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
     }
     work.push_back(std::move(w));
   }
-  // Batched reads of the columns still unknown.
-  for (size_t col = 0; col < ncols; ++col) {
-    std::vector<uint64_t> ids;
-    for (const Work& w : work)
-      if (!w.known[col])
-        ids.push_back(w.id);
-    if (ids.empty())
-      continue;
-    std::vector<Value> vals;
-    TRINE_RETURN_IF_ERROR(txn.MultiGetField(top_->type, FieldRef(col_field_[col]), ids, &vals));
-    size_t k = 0;
-    for (Work& w : work)
-      if (k < ids.size() && w.id == ids[k]) {
-        w.cols[col] = std::move(vals[k++]);
-        w.known[col] = 1;
-      }
-  }
+  TRINE_RETURN_IF_ERROR(ReadMissing(txn, &work));
   for (Work& w : work) {
     Executor::RowEval r;
     r.assume_match = w.skip_where;
@@ -1195,19 +1187,7 @@ Result<Tree> QueryImpl::AggregateValue(Transaction& txn) {
 }
 
 Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
-  std::map<uint64_t, SubjectChanges> subjects;
-  for (const Change& c : cs.changes) {
-    if (c.type != type_id_)
-      continue;
-    if (c.field == 0) {
-      SubjectChanges& sc = subjects[c.subject];
-      sc.created = c.old_value.is_null();
-      sc.deleted = c.new_value.is_null();
-    } else if (field_cols_.contains(c.field)) {
-      subjects[c.subject].fields.push_back(&c);
-    }
-  }
-  size_t ncols = col_field_.size();
+  std::map<uint64_t, SubjectChanges> subjects = ChangedSubjects(cs);
   std::vector<Value> star(agg_nodes_.size(), Value::Bool(true));
   auto old_inputs = [&](uint64_t id) -> const std::vector<Value>& {
     auto it = inputs_.find(id);
@@ -1215,11 +1195,6 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
   };
   bool store = !inputs_.empty() || std::any_of(agg_nodes_.begin(), agg_nodes_.end(),
                                                [](auto* n) { return n->agg != Agg::kCountStar; });
-  struct Work {
-    uint64_t id;
-    std::vector<Value> cols;
-    std::vector<uint8_t> known;
-  };
   std::vector<Work> work;
   for (auto& [id, sc] : subjects) {
     bool member = members_.contains(id);
@@ -1232,35 +1207,13 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
       }
       continue;
     }
-    Work w{id, std::vector<Value>(ncols), std::vector<uint8_t>(ncols, 0)};
-    bool where_changed = sc.created, used_changed = sc.created;
-    for (const Change* c : sc.fields)
-      for (size_t col : field_cols_[c->field]) {
-        w.cols[col] = c->new_value;
-        w.known[col] = 1;
-        where_changed = where_changed || (col_use_[col] & kUseWhere);
-        used_changed = used_changed || col_use_[col] != 0;
-      }
+    bool where_changed = false, used_changed = false;
+    Work w = StartWork(id, sc, &where_changed, &used_changed);
     if ((!member && !where_changed) || !used_changed)
       continue;
-    if (sc.created)
-      std::fill(w.known.begin(), w.known.end(), 1);
     work.push_back(std::move(w));
   }
-  for (size_t col = 0; col < ncols; ++col) {
-    std::vector<uint64_t> ids;
-    for (const Work& w : work)
-      if (!w.known[col] && col_use_[col] != 0)
-        ids.push_back(w.id);
-    if (ids.empty())
-      continue;
-    std::vector<Value> vals;
-    TRINE_RETURN_IF_ERROR(txn.MultiGetField(top_->type, FieldRef(col_field_[col]), ids, &vals));
-    size_t k = 0;
-    for (Work& w : work)
-      if (k < ids.size() && w.id == ids[k])
-        w.cols[col] = std::move(vals[k++]);
-  }
+  TRINE_RETURN_IF_ERROR(ReadMissing(txn, &work));
   Executor ex = MakeExecutor(txn);
   for (Work& w : work) {
     ++stats_.evaluated;
