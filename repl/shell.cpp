@@ -41,6 +41,8 @@ constexpr char kHelp[] =
     "  .timing on|off    print the wall-clock time of each statement\n"
     "  .watch QUERY      make QUERY live: print its result, then each diff as commits happen\n"
     "  .unwatch [N]      stop watch N (all watches without N)\n"
+    "  .views            every view: refresh mode, state, rows, last build\n"
+    "  .refresh VIEW     rebuild VIEW from its query now (REFRESH VIEW)\n"
     "  .quit, .exit      leave\n"
     "Examples:\n"
     "  TABLE Person { name string = 1 INDEX; age int = 2 INDEX; boss REF Person = 3; }\n"
@@ -279,6 +281,27 @@ Status Shell::RunDotCommand(std::string_view line, int depth, std::string_view w
     } else {
       return usage(".timing on|off");
     }
+    return Status::OK();
+  }
+  if (cmd == ".views") {
+    if (words.size() != 1)
+      return usage(".views");
+    if (!db_.FindType("_views")) {
+      out_ << "-- no views\n";
+      return Status::OK();
+    }
+    return RunStatements(session_,
+                         "SELECT { name, refresh, state, stale_since, rows, refreshed, builds } "
+                         "FROM _views ORDER BY name;",
+                         1, "");
+  }
+  if (cmd == ".refresh") {
+    if (words.size() != 2)
+      return usage(".refresh VIEW");
+    Status s = RefreshView(db_, words[1]);
+    if (!s.ok())
+      return fail(s.message());
+    out_ << "refreshed " << words[1] << '\n';
     return Status::OK();
   }
   if (cmd == ".watch") {

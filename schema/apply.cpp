@@ -1,12 +1,14 @@
 // Schema files -> Database::UpdateSchema: converts the parsed TABLE
 // statements into TypeInfo, and points the database's verdict on them back at
 // the file (line, column, caret).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "schema/parser.h"
 #include "trine/schema.h"
+#include "triples/view_support.h"
 
 namespace trine {
 
@@ -284,6 +286,45 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   return secs * 1000000 + micros;
 }
 
+namespace {
+
+// VIEWs go after the TABLEs they read (the view maintainer binds their
+// queries against the updated schema).
+Result<SchemaReport> ApplyViews(Database& db, const schema::SchemaFile& file, std::string_view text,
+                                SchemaReport report, const SchemaUpdateOptions& options) {
+  triples::ViewSupport* views = triples::GetViewSupport(db);
+  if (views == nullptr)
+    return Status::NotSupported("this store was opened without view support");
+  std::vector<triples::ViewSupport::Definition> defs;
+  for (const schema::ViewDecl& v : file.views)
+    defs.push_back({v.name, v.query, v.manual});
+  triples::ViewSupport::DefinitionError where;
+  where.view = SIZE_MAX;
+  Result<SchemaReport> r = views->DefineViews(defs, options, &where);
+  if (!r.ok()) {
+    if (where.view >= file.views.size())
+      return Status::Make(r.status().code(), std::string(file.file_name) +
+                                                 ": error: " + std::string(r.status().message()));
+    // Point into the view's query: its offset in the file, then line and
+    // column by counting.
+    const schema::ViewDecl& v = file.views[where.view];
+    size_t offset = std::min(text.size(), v.query_pos.offset + where.offset);
+    schema::SourcePos pos;
+    pos.offset = offset;
+    pos.line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + offset, '\n'));
+    size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+    line_start = (line_start == std::string_view::npos || offset == 0) ? 0 : line_start + 1;
+    pos.column = static_cast<int>(offset - line_start) + 1;
+    return Status::Make(r.status().code(),
+                        schema::FormatError(file.file_name, text, pos, r.status().message()));
+  }
+  for (std::string& c : r->changes)
+    report.changes.push_back(std::move(c));
+  return report;
+}
+
+}  // namespace
+
 Result<SchemaReport> ApplySchema(Database& db, std::string_view text, std::string_view file_name,
                                  const SchemaUpdateOptions& options) {
   TRINE_ASSIGN_OR_RETURN(schema::SchemaFile file, schema::ParseSchema(text, file_name));
@@ -329,6 +370,8 @@ Result<SchemaReport> ApplySchema(Database& db, std::string_view text, std::strin
   Result<SchemaReport> r = db.UpdateSchema(types, opts);
   if (options.error_site != nullptr)
     *options.error_site = site;
+  if (r.ok() && !file.views.empty())
+    return ApplyViews(db, file, text, std::move(*r), options);
   if (r.ok() || !r.status().IsInvalidArgument())
     return r;
   // Point at the declaration the database objected to.

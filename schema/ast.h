@@ -72,9 +72,19 @@ struct TableDecl {
   std::vector<ReservedName> reserved_names;
 };
 
+// VIEW Name [MANUAL | ON COMMIT] AS SELECT ... ;
+struct ViewDecl {
+  std::string name;
+  SourcePos pos;
+  bool manual = false;
+  std::string query;  // the TreeQL text after AS, up to the ';'
+  SourcePos query_pos;
+};
+
 struct SchemaFile {
   std::string file_name;
   std::vector<TableDecl> tables;
+  std::vector<ViewDecl> views;
 };
 
 }  // namespace trine::schema

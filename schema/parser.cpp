@@ -2,8 +2,11 @@
 //
 // Grammar (EBNF). Whitespace and comments may appear between any two tokens.
 //
-//   file     = { table } ;
+//   file     = { table | view } ;
 //   table    = "TABLE" name [ "=" number ] [ "STRICT" ] "{" { member } "}" [ ";" ] ;
+//   view     = "VIEW" name [ "MANUAL" | "ON" "COMMIT" ] "AS" query ( ";" | end of file ) ;
+//   query    = a TreeQL SELECT (checked when the view is applied), up to the first ";"
+//              outside strings and comments ;
 //   member   = "RESERVED" reserved ";" | field ";" ;
 //   field    = name ftype "=" number { option } ;
 //   ftype    = "bool" | "int" | "float" | "decimal" "(" int "," int ")" | "string" | "bytes"
@@ -35,6 +38,7 @@
 #include "schema/parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -132,6 +136,57 @@ std::optional<uint32_t> ReadHex4(It p, It last) {
   }
   return v;
 }
+
+// The TreeQL query of a VIEW: everything up to the first ';' outside
+// TreeQL strings ('...', x'...') and comments, which the TreeQL parser checks
+// when the view is applied. The ';' is consumed.
+struct ViewQuery : x3::parser<ViewQuery> {
+  using attribute_type = StringToken;
+  static bool const has_attribute = true;
+
+  template <typename Context, typename RContext, typename Attribute>
+  bool parse(It& first, It const& last, Context const& ctx, RContext&, Attribute& attr) const {
+    x3::skip_over(first, last, ctx);
+    StringToken tok;
+    tok.begin = first;
+    It p = first;
+    while (p != last && *p != ';') {
+      if (*p == '\'') {
+        It open = p++;
+        for (;;) {
+          if (p == last)
+            throw SyntaxError{open, "unterminated string"};
+          if (*p == '\'' && (p + 1 == last || p[1] != '\''))
+            break;
+          p += *p == '\'' ? 2 : 1;
+        }
+        ++p;
+      } else if (*p == '-' && p + 1 != last && p[1] == '-') {
+        while (p != last && *p != '\n')
+          ++p;
+      } else if (*p == '/' && p + 1 != last && p[1] == '*') {
+        It open = p;
+        p += 2;
+        while (p != last && !(*p == '*' && p + 1 != last && p[1] == '/'))
+          ++p;
+        if (p == last)
+          throw SyntaxError{open, "unterminated comment"};
+        p += 2;
+      } else {
+        ++p;
+      }
+    }
+    tok.end = p;
+    while (tok.end != tok.begin && std::isspace(static_cast<unsigned char>(tok.end[-1])))
+      --tok.end;
+    if (tok.end == tok.begin)
+      return false;
+    tok.value.assign(tok.begin, tok.end);
+    first = p == last ? p : p + 1;
+    attr = std::move(tok);
+    return true;
+  }
+};
 
 // Both string syntaxes. Custom rather than X3 expressions because errors must point at the
 // opening quote (unterminated) or at the bad escape, not where X3 would give up.
@@ -347,7 +402,8 @@ It RunGrammar(Builder& b) {
       kw_max("MAX"), kw_bool("BOOL"), kw_int("INT"), kw_float("FLOAT"), kw_decimal("DECIMAL"),
       kw_string("STRING"), kw_bytes("BYTES"), kw_time("TIME"), kw_timestamp("TIMESTAMP"),
       kw_ref("REF"), kw_required("REQUIRED"), kw_not("NOT"), kw_null("NULL"), kw_unique("UNIQUE"),
-      kw_index("INDEX"), kw_default("DEFAULT"), kw_true("TRUE"), kw_false("FALSE");
+      kw_index("INDEX"), kw_default("DEFAULT"), kw_true("TRUE"), kw_false("FALSE"), kw_view("VIEW"),
+      kw_manual("MANUAL"), kw_on("ON"), kw_commit("COMMIT"), kw_as("AS");
 
   auto const digit = x3::char_("0-9");
   auto const name = raw[x3::lexeme[x3::char_("a-zA-Z_") >> *x3::char_("a-zA-Z0-9_")]];
@@ -445,6 +501,19 @@ It RunGrammar(Builder& b) {
     b.table().reserved_names.push_back(ReservedName{std::move(tok.value), b.Pos(tok.begin)});
   };
 
+  // ---- VIEW ----
+  auto on_view_name = [&b, range_text](auto& ctx) {
+    b.file.views.emplace_back();
+    b.file.views.back().name = std::string(range_text(x3::_attr(ctx)));
+    b.file.views.back().pos = b.Pos(x3::_attr(ctx).begin());
+  };
+  auto on_manual = [&b](auto&) { b.file.views.back().manual = true; };
+  auto on_view_query = [&b](auto& ctx) {
+    StringToken& tok = x3::_attr(ctx);
+    b.file.views.back().query = std::move(tok.value);
+    b.file.views.back().query_pos = b.Pos(tok.begin);
+  };
+
   // Rules exist to name what an expectation (`>`) wanted: the name becomes the error message
   // "expected <name>".
   // clang-format off
@@ -509,11 +578,19 @@ It RunGrammar(Builder& b) {
   auto const table =
       (kw_table[on_table] > table_name > -('=' > table_number) > -kw_strict[on_strict]
        > open_brace > *(reserved | field) > close_brace) >> -lit(';');
+  auto const view_name = x3::rule<class view_name_id>{"view name"} = name[on_view_name];
+  auto const commit_after_on = x3::rule<class commit_after_on_id>{"COMMIT after ON"} = kw_commit;
+  auto const view_as = x3::rule<class view_as_id>{"AS, MANUAL or ON COMMIT after the view name"} =
+      kw_as;
+  auto const view_query = x3::rule<class view_query_id>{"SELECT after AS"} =
+      ViewQuery{}[on_view_query];
+  auto const view = kw_view > view_name > -(kw_manual[on_manual] | (kw_on > commit_after_on))
+      > view_as > view_query;
   // clang-format on
 
   It first = b.text.data();
   It const last = first + b.text.size();
-  x3::phrase_parse(first, last, *table, Skipper());
+  x3::phrase_parse(first, last, *(table | view), Skipper());
   return first;
 }
 
@@ -754,7 +831,7 @@ Result<SchemaFile> ParseSchema(std::string_view text, std::string_view file_name
   try {
     It stop = RunGrammar(b);
     if (stop != last)  // phrase_parse skipped trailing trivia: `stop` is a token no table takes
-      return fail(stop, "expected TABLE");
+      return fail(stop, "expected TABLE or VIEW");
   } catch (const x3::expectation_failure<It>& e) {
     // X3 may report the position before the whitespace/comments preceding the token.
     It where = e.where();

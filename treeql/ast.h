@@ -125,6 +125,8 @@ struct Query {
   std::string alias;
   uint32_t alias_pos = 0;
   std::optional<Expr> where;
+  std::vector<Expr> group_by;  // GROUP BY keys: one result row per distinct key
+  uint32_t group_pos = 0;      // the GROUP keyword
   std::vector<OrderItem> order_by;
   std::optional<Expr> limit;
   std::optional<Expr> offset;

@@ -11,6 +11,7 @@
 #include "treeql/binder.h"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 #include "treeql/ops.h"
@@ -76,6 +77,22 @@ void Merge(BExpr* into, const BExpr& from) {
   into->uses_agg = into->uses_agg || from.uses_agg;
 }
 
+// The same bound expression (for matching GROUP BY keys in the projection).
+bool SameExpr(const BExpr& a, const BExpr& b) {
+  if (a.kind != b.kind || a.up != b.up || a.slot != b.slot || a.scope != b.scope || a.op != b.op ||
+      a.negated != b.negated || a.param != b.param || a.agg != b.agg || a.distinct != b.distinct ||
+      a.args.size() != b.args.size() || a.keys != b.keys)
+    return false;
+  if (a.kind == BExpr::Kind::kConst && !(a.value == b.value && a.value.type() == b.value.type()))
+    return false;
+  if (a.kind == BExpr::Kind::kSubquery || a.kind == BExpr::Kind::kAggSub)
+    return false;  // nested levels are never shared
+  for (size_t i = 0; i < a.args.size(); ++i)
+    if (!SameExpr(a.args[i], b.args[i]))
+      return false;
+  return true;
+}
+
 class Binder {
  public:
   Binder(Database& db, uint32_t* error_pos) : db_(db), error_pos_(error_pos) {}
@@ -96,6 +113,10 @@ class Binder {
   Result<BExpr> BindCall(const ast::Expr& e);
   Result<BExpr> BindSubquery(const ast::Query& q, ast::Expr::Form form, uint32_t pos);
   Result<BExpr> BindCondition(const ast::Expr& e, const char* clause);
+  // In a grouped query: replaces the parts of `e` (outside aggregates) that
+  // are GROUP BY keys by references to the group's key; any other use of the
+  // row there is an error.
+  Status UseGroupKeys(BExpr* e, const Level& level, const char* clause);
   Status CheckComparable(const BExpr& a, const BExpr& b, uint32_t pos);
   Status CoerceLiteral(BExpr* literal, const BExpr& other);
 
@@ -179,7 +200,8 @@ Status Binder::BindStatement(const ast::Statement& st, Plan* plan) {
     case K::kExplain: {
       plan->query = std::make_unique<Level>();
       TRINE_RETURN_IF_ERROR(BindQuery(st.query, plan->query.get()));
-      plan->scalar = plan->query->type.empty() || plan->query->aggregate;
+      plan->scalar =
+          plan->query->type.empty() || (plan->query->aggregate && plan->query->group_by.empty());
       break;
     }
     case K::kInsert: {
@@ -298,11 +320,30 @@ Status Binder::BindQuery(const ast::Query& q, Level* level) {
     TRINE_ASSIGN_OR_RETURN(BExpr w, BindCondition(*q.where, "WHERE"));
     level->where = std::move(w);
   }
-  phase_ = Phase::kSort;
+  // GROUP BY keys are read for every row that passes WHERE, like the
+  // inputs of aggregates.
+  phase_ = Phase::kOutput;
+  for (const ast::Expr& g : q.group_by) {
+    if (level->type.empty())
+      return Fail(q.group_pos, "GROUP BY needs FROM");
+    TRINE_ASSIGN_OR_RETURN(BExpr k, BindExpr(g));
+    if (k.uses_agg)
+      return Fail(g.pos, "aggregates are not allowed in GROUP BY");
+    if (k.kind == BExpr::Kind::kSubquery || k.kind == BExpr::Kind::kShape ||
+        k.kind == BExpr::Kind::kList)
+      return Fail(g.pos, "GROUP BY needs single values");
+    level->group_by.push_back(std::move(k));
+  }
+  bool grouped = !level->group_by.empty();
+  phase_ = grouped ? Phase::kOutput : Phase::kSort;
   for (const ast::OrderItem& o : q.order_by) {
     TRINE_ASSIGN_OR_RETURN(BExpr k, BindExpr(o.expr));
-    if (k.uses_agg)
+    if (grouped) {
+      // Groups are ordered by their keys and aggregates.
+      TRINE_RETURN_IF_ERROR(UseGroupKeys(&k, *level, "ORDER BY"));
+    } else if (k.uses_agg) {
       return Fail(o.pos, "aggregates are not allowed in ORDER BY");
+    }
     OrderKey key;
     key.expr = std::move(k);
     key.descending = o.descending;
@@ -331,10 +372,14 @@ Status Binder::BindQuery(const ast::Query& q, Level* level) {
   }
   // An aggregate query (count(*), sum(x), ... over its rows) returns one
   // result; every row reference must then be inside an aggregate.
-  bool agg = false;
+  bool agg = grouped;
   for (const BExpr& v : level->out.values)
     agg = agg || v.uses_agg;
-  if (agg) {
+  if (grouped) {
+    for (BExpr& v : level->out.values)
+      TRINE_RETURN_IF_ERROR(UseGroupKeys(&v, *level, "the projection"));
+    level->aggregate = true;
+  } else if (agg) {
     if (level->type.empty())
       return Fail(q.pos, "aggregates over rows need FROM");
     for (size_t i = 0; i < level->out.values.size(); ++i)
@@ -401,6 +446,45 @@ Status Binder::BindShape(const ast::Shape& shape, Level* level, ShapeOut* out) {
       }
     }
   }
+  return Status::OK();
+}
+
+Status Binder::UseGroupKeys(BExpr* e, const Level& level, const char* clause) {
+  std::function<void(BExpr*)> replace = [&](BExpr* x) {
+    if (x->kind == BExpr::Kind::kAgg)
+      return;
+    for (size_t k = 0; k < level.group_by.size(); ++k) {
+      if (SameExpr(*x, level.group_by[k])) {
+        BExpr g;
+        g.kind = BExpr::Kind::kGroupKey;
+        g.pos = x->pos;
+        g.slot = static_cast<int>(k);
+        g.static_type = x->static_type;
+        g.ref_type = x->ref_type;
+        *x = std::move(g);
+        return;
+      }
+    }
+    for (BExpr& a : x->args)
+      replace(&a);
+  };
+  replace(e);
+  std::function<const BExpr*(const BExpr&)> offender = [&](const BExpr& x) -> const BExpr* {
+    if (x.kind == BExpr::Kind::kAgg || x.kind == BExpr::Kind::kGroupKey)
+      return nullptr;
+    if (((x.kind == BExpr::Kind::kColumn || x.kind == BExpr::Kind::kSubject) && x.up == 0) ||
+        ((x.kind == BExpr::Kind::kSubquery || x.kind == BExpr::Kind::kAggSub) && x.uses_row))
+      return &x;
+    for (const BExpr& a : x.args)
+      if (const BExpr* o = offender(a))
+        return o;
+    return nullptr;
+  };
+  if (const BExpr* o = offender(*e))
+    return Fail(o->pos, std::string("with GROUP BY, ") + clause +
+                            " can use a row's attributes only as GROUP BY keys or inside count, "
+                            "sum, avg, min or max");
+  e->uses_row = false;  // every use of the row is inside an aggregate or a key
   return Status::OK();
 }
 

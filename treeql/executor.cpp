@@ -19,11 +19,14 @@
 #include "treeql/executor.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <unordered_map>
 #include <utility>
 
+#include "common/hash.h"
 #include "treeql/binder.h"
 #include "treeql/ops.h"
 
@@ -52,7 +55,8 @@ struct Batch {
   std::vector<std::vector<Tree>> nested;  // [slot][row]
   std::vector<uint8_t> pass;              // [row]: passed the filter
   std::vector<Env> envs;                  // [row]
-  std::vector<uint8_t> agg_keep;     // [parent]: an aggregate query's row survives OFFSET/LIMIT
+  std::vector<uint8_t> agg_keep;  // [parent]: an aggregate query's row survives OFFSET/LIMIT
+  std::vector<uint64_t> group_off, group_lim;  // [parent]: a grouped query's OFFSET / LIMIT
   std::vector<uint64_t> fast_count;  // [parent]: count(*) taken from the access path alone
   const std::vector<const Env*>* parents = nullptr;
 
@@ -98,8 +102,9 @@ struct Executor::Impl {
   std::vector<Value> params;
   size_t named_base = 0;  // index in params of the first named parameter
   uint32_t error_pos = 0;
-  // kAgg values of the aggregate row being built.
+  // kAgg values of the aggregate row being built, and its GROUP BY key.
   std::unordered_map<const BExpr*, Value> agg_values;
+  std::vector<Value> group_values;
   // Live queries (Executor::Override): a level whose candidates are given,
   // or whose OFFSET / LIMIT is replaced by a row budget.
   const Level* restrict_level = nullptr;
@@ -159,6 +164,10 @@ struct Executor::Impl {
   Result<Tree> RowTree(const Level& level, Batch* b, uint32_t row);
   Result<Tree> AggregateRow(const Level& level, Batch* b, const std::vector<uint32_t>& rows,
                             size_t parent);
+  // A grouped query's rows for one parent: one per distinct GROUP BY key, in
+  // order, after OFFSET / LIMIT.
+  Status GroupRows(const Level& level, Batch* b, const std::vector<uint32_t>& rows, size_t parent,
+                   std::vector<Tree>* out);
   Status ComputeAggs(const BExpr& e, Batch* b, const std::vector<uint32_t>& rows,
                      const uint64_t* fast_count);
   bool FastCount(const Level& level);
@@ -336,6 +345,10 @@ Result<Value> Executor::Impl::Eval(const BExpr& e, const Env* env) {
         return Fail(e.pos, "aggregate used outside an aggregate query");
       return it->second;
     }
+    case K::kGroupKey:
+      if (static_cast<size_t>(e.slot) >= group_values.size())
+        return Fail(e.pos, "GROUP BY key used outside a group");
+      return group_values[static_cast<size_t>(e.slot)];
     case K::kShape:
     case K::kList:
       return Fail(e.pos, "a shape or a list is not a single value");
@@ -890,16 +903,19 @@ Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& pa
   TRINE_RETURN_IF_ERROR(Fetch(level, b, Phase::kOutput, rows));
   TRINE_RETURN_IF_ERROR(RunNested(level, b, Phase::kOutput, rows));
   b->BuildEnvs();
-  // An aggregate query gives one row per parent; OFFSET / LIMIT apply to it.
+  // An aggregate query gives one row per parent (a grouped one, one per
+  // group); OFFSET / LIMIT apply to those.
   b->agg_keep.assign(parents.size(), 1);
   for (size_t p = 0; p < parents.size(); ++p)
     b->agg_keep[p] = off[p] == 0 && lim[p] > 0;
+  b->group_off = std::move(off);
+  b->group_lim = std::move(lim);
   return Status::OK();
 }
 
 bool Executor::Impl::FastCount(const Level& level) {
   const AccessPath& a = level.access;
-  if (!level.aggregate || !level.nested.empty() || !a.covers_filter ||
+  if (!level.aggregate || !level.group_by.empty() || !level.nested.empty() || !a.covers_filter ||
       (a.kind != AccessPath::Kind::kIndexRange && a.kind != AccessPath::Kind::kTypeScan))
     return false;
   for (const BExpr& v : level.out.values)
@@ -1021,6 +1037,93 @@ Result<Tree> Executor::Impl::AggregateRow(const Level& level, Batch* b,
   return t;
 }
 
+bool GroupKeyLess::operator()(const std::vector<Value>& a, const std::vector<Value>& b) const {
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (a[i].is_null() || b[i].is_null()) {
+      if (a[i].is_null() != b[i].is_null())
+        return b[i].is_null();
+      continue;
+    }
+    int c = SortCompare(a[i], b[i]);
+    if (c != 0)
+      return c < 0;
+  }
+  return a.size() < b.size();
+}
+
+Status Executor::Impl::GroupRows(const Level& level, Batch* b, const std::vector<uint32_t>& rows,
+                                 size_t p, std::vector<Tree>* out) {
+  std::map<std::vector<Value>, std::vector<uint32_t>, GroupKeyLess> groups;
+  for (uint32_t r : rows) {
+    std::vector<Value> key;
+    key.reserve(level.group_by.size());
+    for (const BExpr& g : level.group_by) {
+      TRINE_ASSIGN_OR_RETURN(Value v, Eval(g, &b->envs[r]));
+      key.push_back(std::move(v));
+    }
+    groups[std::move(key)].push_back(r);
+  }
+  struct Built {
+    std::vector<Value> order;
+    const std::vector<Value>* key;
+    Tree row;
+  };
+  std::vector<Built> built;
+  built.reserve(groups.size());
+  Env env{b, kNoRow, (*b->parents)[p]};
+  for (const auto& [key, members] : groups) {
+    agg_values.clear();
+    group_values = key;
+    for (const BExpr& v : level.out.values)
+      TRINE_RETURN_IF_ERROR(ComputeAggs(v, b, members, nullptr));
+    for (const OrderKey& o : level.order)
+      TRINE_RETURN_IF_ERROR(ComputeAggs(o.expr, b, members, nullptr));
+    Built g;
+    g.key = &key;
+    for (const OrderKey& o : level.order) {
+      TRINE_ASSIGN_OR_RETURN(Value v, Eval(o.expr, &env));
+      g.order.push_back(std::move(v));
+    }
+    if (!level.out.is_shape) {
+      TRINE_ASSIGN_OR_RETURN(g.row, EvalTree(level.out.values[0], &env));
+    } else {
+      g.row = Tree::Object();
+      for (size_t i = 0; i < level.out.keys.size(); ++i) {
+        TRINE_ASSIGN_OR_RETURN(Tree v, EvalTree(level.out.values[i], &env));
+        g.row.Add(level.out.keys[i], std::move(v));
+      }
+    }
+    g.row.set_subject(Executor::GroupId(key));
+    built.push_back(std::move(g));
+  }
+  group_values.clear();
+  if (!level.order.empty()) {
+    // Like rows: NULLs last (or first with NULLS FIRST) whatever the
+    // direction; ties in key order.
+    std::stable_sort(built.begin(), built.end(), [&](const Built& x, const Built& y) {
+      for (size_t k = 0; k < level.order.size(); ++k) {
+        const Value& a = x.order[k];
+        const Value& c = y.order[k];
+        const OrderKey& ok = level.order[k];
+        if (a.is_null() || c.is_null()) {
+          if (a.is_null() && c.is_null())
+            continue;
+          return a.is_null() == ok.nulls_first;
+        }
+        int cmp = SortCompare(a, c);
+        if (cmp != 0)
+          return ok.descending ? cmp > 0 : cmp < 0;
+      }
+      return false;
+    });
+  }
+  uint64_t off = b->group_off.empty() ? 0 : b->group_off[p];
+  uint64_t lim = b->group_lim.empty() ? kNoLimit : b->group_lim[p];
+  for (size_t i = off; i < built.size() && i - off < lim; ++i)
+    out->push_back(std::move(built[i].row));
+  return Status::OK();
+}
+
 Status Executor::Impl::Shape(const Level& level, Batch* b,
                              const std::vector<std::vector<uint32_t>>& finals,
                              std::vector<Tree>* per_parent) {
@@ -1034,7 +1137,9 @@ Status Executor::Impl::Shape(const Level& level, Batch* b,
       continue;
     }
     std::vector<Tree> trees;
-    if (level.aggregate) {
+    if (!level.group_by.empty()) {
+      TRINE_RETURN_IF_ERROR(GroupRows(level, b, rows, p, &trees));
+    } else if (level.aggregate) {
       TRINE_ASSIGN_OR_RETURN(Tree t, AggregateRow(level, b, rows, p));
       if (b->agg_keep[p])
         trees.push_back(std::move(t));
@@ -1095,6 +1200,15 @@ Status Executor::Query(const Level& level, bool scalar, Tree* out) {
   std::vector<std::vector<uint32_t>> finals;
   TRINE_RETURN_IF_ERROR(impl_->Run(level, parents, &b, &finals));
   std::vector<uint32_t>& rows = finals[0];
+  if (!level.group_by.empty()) {
+    std::vector<Tree> groups;
+    TRINE_RETURN_IF_ERROR(impl_->GroupRows(level, &b, rows, 0, &groups));
+    Tree a = Tree::Array();
+    for (Tree& t : groups)
+      a.Push(std::move(t));
+    *out = std::move(a);
+    return Status::OK();
+  }
   if (level.aggregate) {
     TRINE_ASSIGN_OR_RETURN(Tree t, impl_->AggregateRow(level, &b, rows, 0));
     *out = b.agg_keep[0] ? std::move(t) : Tree();
@@ -1231,6 +1345,10 @@ Status Executor::AggInputs(const Level& level, std::vector<uint64_t>* ids,
     ids->push_back(b.ids[r]);
     std::vector<Value> in;
     TRINE_RETURN_IF_ERROR(impl_->AggArgs(nodes, &b.envs[r], &in));
+    for (const BExpr& g : level.group_by) {
+      TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(g, &b.envs[r]));
+      in.push_back(std::move(v));
+    }
     inputs->push_back(std::move(in));
   }
   return Status::OK();
@@ -1252,29 +1370,90 @@ Status Executor::EvalAggInputs(const Level& level, uint64_t id, std::vector<Valu
   inputs->clear();
   if (!*match)
     return Status::OK();
-  return impl_->AggArgs(nodes, &b.envs[0], inputs);
+  TRINE_RETURN_IF_ERROR(impl_->AggArgs(nodes, &b.envs[0], inputs));
+  for (const BExpr& g : level.group_by) {
+    TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(g, &b.envs[0]));
+    inputs->push_back(std::move(v));
+  }
+  return Status::OK();
 }
 
-Result<Tree> Executor::AggregateFrom(const Level& level, const std::vector<Value>& agg_values) {
+Result<Tree> Executor::AggregateFrom(const Level& level, const std::vector<Value>& agg_values,
+                                     const std::vector<Value>& group_key) {
   std::vector<const BExpr*> nodes;
   for (const BExpr& v : level.out.values)
     AggNodes(v, &nodes);
   impl_->agg_values.clear();
   for (size_t i = 0; i < nodes.size() && i < agg_values.size(); ++i)
     impl_->agg_values[nodes[i]] = agg_values[i];
+  impl_->group_values = group_key;
   std::vector<const Env*> parents{nullptr};
   Batch b;
   b.level = &level;
   b.parents = &parents;
   Env env{&b, kNoRow, nullptr};
-  if (!level.out.is_shape)
-    return impl_->EvalTree(level.out.values[0], &env);
-  Tree t = Tree::Object();
-  for (size_t i = 0; i < level.out.keys.size(); ++i) {
-    TRINE_ASSIGN_OR_RETURN(Tree v, impl_->EvalTree(level.out.values[i], &env));
-    t.Add(level.out.keys[i], std::move(v));
+  Tree t;
+  if (!level.out.is_shape) {
+    TRINE_ASSIGN_OR_RETURN(t, impl_->EvalTree(level.out.values[0], &env));
+  } else {
+    t = Tree::Object();
+    for (size_t i = 0; i < level.out.keys.size(); ++i) {
+      TRINE_ASSIGN_OR_RETURN(Tree v, impl_->EvalTree(level.out.values[i], &env));
+      t.Add(level.out.keys[i], std::move(v));
+    }
   }
+  if (!level.group_by.empty())
+    t.set_subject(GroupId(group_key));
+  impl_->group_values.clear();
   return t;
+}
+
+uint64_t Executor::GroupId(const std::vector<Value>& key) {
+  // Values that GROUP BY puts in one group (numbers equal across int, float
+  // and decimal) encode alike.
+  std::string enc;
+  for (const Value& v : key) {
+    switch (v.type()) {
+      case ValueType::kNull:
+        enc += 'n';
+        break;
+      case ValueType::kBool:
+        enc += v.as_bool() ? "b1" : "b0";
+        break;
+      case ValueType::kInt:
+      case ValueType::kFloat:
+      case ValueType::kDecimal: {
+        double d = v.type() == ValueType::kInt     ? static_cast<double>(v.as_int())
+                   : v.type() == ValueType::kFloat ? v.as_float()
+                                                   : std::stod(v.as_decimal().ToString());
+        if (v.type() == ValueType::kInt) {
+          enc += "i" + std::to_string(v.as_int());
+        } else if (d == std::trunc(d) && std::fabs(d) < 9.0e15) {
+          enc += "i" + std::to_string(static_cast<int64_t>(d));
+        } else {
+          uint64_t bits = 0;
+          std::memcpy(&bits, &d, sizeof bits);
+          enc += "f" + std::to_string(bits);
+        }
+        break;
+      }
+      case ValueType::kString:
+      case ValueType::kBytes: {
+        const std::string& x = v.type() == ValueType::kString ? v.as_string() : v.as_bytes();
+        enc += (v.type() == ValueType::kString ? "s" : "y") + std::to_string(x.size()) + ":" + x;
+        break;
+      }
+      case ValueType::kTimestamp:
+        enc += "t" + std::to_string(v.as_time());
+        break;
+      case ValueType::kRef:
+        enc += "r" + std::to_string(v.as_ref());
+        break;
+    }
+    enc += ';';
+  }
+  // High bit 62 set: never an allocated subject id.
+  return (Hash64(enc, 0x67726f7570ULL) & ((uint64_t{1} << 62) - 1)) | (uint64_t{1} << 62);
 }
 
 Result<Value> Executor::Reduce(Agg agg, bool distinct, const std::vector<Value>& values,

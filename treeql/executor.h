@@ -13,6 +13,12 @@
 
 namespace trine::treeql {
 
+// GROUP BY keys in result order: value by value (numbers equal across int,
+// float and decimal are one key), NULLs last.
+struct GroupKeyLess {
+  bool operator()(const std::vector<Value>& a, const std::vector<Value>& b) const;
+};
+
 class Executor {
  public:
   // `params`: the positional parameters, then (from index `named_base`) the
@@ -57,15 +63,21 @@ class Executor {
   // The ORDER BY key alone.
   Status EvalKey(const Level& level, uint64_t id, std::vector<Value> cols, std::vector<Value>* key);
   // Aggregate queries: the kAgg nodes of the projection in pre-order; each
-  // matching row's input to each (its argument; true for count(*)); and the
-  // result row from given aggregate values.
+  // matching row's input to each (its argument; true for count(*)), followed
+  // by its GROUP BY key values; and the result row from given aggregate
+  // values (and the group's key).
   static void AggNodes(const BExpr& e, std::vector<const BExpr*>* out);
   Status AggInputs(const Level& level, std::vector<uint64_t>* ids,
                    std::vector<std::vector<Value>>* inputs);
   Status EvalAggInputs(const Level& level, uint64_t id, std::vector<Value> cols, bool* match,
                        std::vector<Value>* inputs);
-  Result<Tree> AggregateFrom(const Level& level, const std::vector<Value>& agg_values);
+  Result<Tree> AggregateFrom(const Level& level, const std::vector<Value>& agg_values,
+                             const std::vector<Value>& group_key = {});
   Result<Value> Reduce(Agg agg, bool distinct, const std::vector<Value>& values, uint32_t pos);
+  // The subject id a grouped query gives the row of a GROUP BY key (rows of
+  // one key get the same id in every run; bit 62 keeps it apart from the ids
+  // of entities).
+  static uint64_t GroupId(const std::vector<Value>& key);
 
   // Where the last error points in the statement text (0: nowhere).
   uint32_t error_pos() const;

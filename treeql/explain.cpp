@@ -94,6 +94,12 @@ class Printer {
         return "{...}";
       case K::kList:
         return "[...]";
+      case K::kGroupKey: {
+        const Level* l = At(0);
+        if (l != nullptr && e.slot >= 0 && static_cast<size_t>(e.slot) < l->group_by.size())
+          return Expr(l->group_by[static_cast<size_t>(e.slot)]);
+        return "group key";
+      }
     }
     return "?";
   }
@@ -119,12 +125,20 @@ void Describe(const Level& level, std::vector<const Level*> stack, const std::st
   *out += in + "access: " + level.access.describe + "\n";
   if (level.where)
     *out += in + "filter: " + p.Expr(*level.where) + "\n";
+  if (!level.group_by.empty()) {
+    std::string keys;
+    for (const BExpr& g : level.group_by)
+      keys += (keys.empty() ? "" : ", ") + p.Expr(g);
+    *out += in + "group by: " + keys + " (one row per distinct key)\n";
+  }
   if (!level.order.empty()) {
     std::string keys;
     for (const OrderKey& k : level.order)
       keys += (keys.empty() ? "" : ", ") + p.Expr(k.expr) + (k.descending ? " DESC" : "") +
               (k.nulls_first ? " NULLS FIRST" : "");
-    if (level.aggregate)
+    if (!level.group_by.empty())
+      *out += in + "sort groups: " + keys + ", then the key\n";
+    else if (level.aggregate)
       *out += in + "order: " + keys + " (ignored: one aggregate row)\n";
     else if (level.access.provides_order)
       *out += in + "order: " + keys + " (from the access path, no sort)\n";
@@ -153,6 +167,8 @@ void Describe(const Level& level, std::vector<const Level*> stack, const std::st
   }
   if (level.count_only)
     *out += in + "result: row count only\n";
+  else if (!level.group_by.empty())
+    *out += in + "result: one aggregate row per group\n";
   else if (level.aggregate)
     *out += in + "result: one aggregate row\n";
   else if (level.out.is_shape) {

@@ -4,9 +4,10 @@
 //
 //   script    = [ stmt ] { ";" [ stmt ] } ;                  (empty statements are skipped)
 //   stmt      = [ "LIVE" ] query | "EXPLAIN" [ "LIVE" ] query | insert | update | delete
-//             | set | retract | "BEGIN" [ "DURABLE" ] | "COMMIT" | "ROLLBACK" | table ;
+//             | set | retract | "BEGIN" [ "DURABLE" ] | "COMMIT" | "ROLLBACK" | table | view ;
 //   query     = "SELECT" expr [ "FROM" name [ "AS" ident ] [ "WHERE" expr ]
-//                 [ "ORDER" "BY" order { "," order } ] [ "LIMIT" expr ] [ "OFFSET" expr ] ] ;
+//                 [ "GROUP" "BY" exprs ] [ "ORDER" "BY" order { "," order } ]
+//                 [ "LIMIT" expr ] [ "OFFSET" expr ] ] ;
 //   order     = expr [ "ASC" | "DESC" ] [ "NULLS" ( "FIRST" | "LAST" ) ] ;
 //   insert    = "INSERT" name shape ;                         (keyed items only)
 //   update    = "UPDATE" name [ "AS" ident ] "SET" assign { "," assign } [ "WHERE" expr ] ;
@@ -16,6 +17,7 @@
 //   retract   = "RETRACT" triple ;
 //   triple    = name "[" expr "]" "." ( field | digits ) ;   (`.7` is the field "#7")
 //   table     = "TABLE" ... "{" ... "}" [ ";" ] ;             (not parsed here, see below)
+//   view      = "VIEW" ... ";" ;                              (to the schema parser as well)
 //
 //   expr      = conj { "OR" conj } ;
 //   conj      = neg { "AND" neg } ;
@@ -53,8 +55,8 @@
 // start a path, name a function or be an alias, because there a keyword may also stand. Where
 // only a name can stand (a type name, a field after ".", a shape key before ":", an assigned
 // field, a parameter name) any name is accepted, so a type can be called `Order`. Other keywords
-// (ASC, DESC, NULLS, FIRST, LAST, DISTINCT, DURABLE, BEGIN, TABLE, ...) are names elsewhere; at
-// the start of call arguments DISTINCT is always the keyword.
+// (ASC, DESC, NULLS, FIRST, LAST, GROUP, DISTINCT, DURABLE, BEGIN, TABLE, ...) are names elsewhere;
+// at the start of call arguments DISTINCT is always the keyword.
 //
 // Numbers: digits alone are an int64, digits "." digits an exact decimal (its scale is the
 // number of digits after the point), anything with an exponent a float. A "-" directly before
@@ -591,8 +593,11 @@ struct NoFromClauses : x3::parser<NoFromClauses> {
   template <typename Context, typename RContext, typename Attribute>
   bool parse(It& first, It const& last, Context const& ctx, RContext&, Attribute&) const {
     x3::skip_over(first, last, ctx);
-    static constexpr const char* kClauses[][2] = {
-        {"WHERE", "WHERE"}, {"ORDER", "ORDER BY"}, {"LIMIT", "LIMIT"}, {"OFFSET", "OFFSET"}};
+    static constexpr const char* kClauses[][2] = {{"WHERE", "WHERE"},
+                                                  {"GROUP", "GROUP BY"},
+                                                  {"ORDER", "ORDER BY"},
+                                                  {"LIMIT", "LIMIT"},
+                                                  {"OFFSET", "OFFSET"}};
     for (const auto& clause : kClauses) {
       if (MatchKeyword(first, last, clause[0]) != nullptr)
         throw SyntaxError{first, std::string(clause[1]) + " is only allowed after FROM Type"};
@@ -930,6 +935,12 @@ auto const query_alias = [](auto& ctx) {
 auto const set_where = [](auto& ctx) { x3::_val(ctx).where = std::move(x3::_attr(ctx)); };
 auto const set_limit = [](auto& ctx) { x3::_val(ctx).limit = std::move(x3::_attr(ctx)); };
 auto const set_offset = [](auto& ctx) { x3::_val(ctx).offset = std::move(x3::_attr(ctx)); };
+auto const push_group = [](auto& ctx) {
+  x3::_val(ctx).group_by.push_back(std::move(x3::_attr(ctx)));
+};
+auto const group_start = [](auto& ctx) {
+  x3::_val(ctx).group_pos = Off(ctx, x3::_where(ctx).begin());
+};
 auto const push_order = [](auto& ctx) {
   x3::_val(ctx).order_by.push_back(std::move(x3::_attr(ctx)));
 };
@@ -992,7 +1003,7 @@ constexpr Keyword kw_select("SELECT"), kw_from("FROM"), kw_where("WHERE"), kw_or
     kw_insert("INSERT"), kw_update("UPDATE"), kw_delete("DELETE"), kw_set("SET"),
     kw_retract("RETRACT"), kw_asc("ASC"), kw_desc("DESC"), kw_nulls("NULLS"), kw_first("FIRST"),
     kw_last("LAST"), kw_distinct("DISTINCT"), kw_begin("BEGIN"), kw_durable("DURABLE"),
-    kw_commit("COMMIT"), kw_rollback("ROLLBACK");
+    kw_commit("COMMIT"), kw_rollback("ROLLBACK"), kw_group("GROUP");
 
 constexpr Punct p_lparen("("), p_rparen(")"), p_lbracket("["), p_rbracket("]"), p_lbrace("{"),
     p_rbrace("}"), p_comma(","), p_dot("."), p_colon(":"), p_star("*"), p_slash("/"),
@@ -1062,6 +1073,7 @@ x3::rule<class list_close_id> const list_close = "',' or ']'";
 x3::rule<class items_close_id> const items_close = "',' or '}'";
 x3::rule<class key_colon_id> const key_colon = "':' after the key";
 x3::rule<class order_by_id> const order_by = "BY after ORDER";
+x3::rule<class group_by_id> const group_by = "BY after GROUP";
 x3::rule<class live_query_id, ast::Query> const live_query = "SELECT after LIVE";
 x3::rule<class explain_query_id, ast::Query> const explain_query =
     "SELECT or LIVE SELECT after EXPLAIN";
@@ -1170,6 +1182,7 @@ auto const query_def =
       ((kw_from > type_name[from_type])
        >> -(kw_as > alias_name[query_alias])
        >> -(kw_where > expr[set_where])
+       >> -((kw_group[group_start] > group_by > expr[push_group]) >> *(p_comma > expr[push_group]))
        >> -((kw_order > order_by > order_item[push_order]) >> *(p_comma > order_item[push_order]))
        >> -(kw_limit > expr[set_limit])
        >> -(kw_offset > expr[set_offset]))
@@ -1216,6 +1229,7 @@ auto const list_close_def = p_rbracket;
 auto const items_close_def = p_rbrace;
 auto const key_colon_def = p_colon;
 auto const order_by_def = kw_by;
+auto const group_by_def = kw_by;
 auto const live_query_def = query;
 auto const explain_query_def = query;
 auto const insert_shape_def = shape;
@@ -1232,7 +1246,7 @@ BOOST_SPIRIT_DEFINE(expr, conj, neg, cmp, cmp_tail, is_tail, negatable, in_list,
                     triple, assignment, statement)
 BOOST_SPIRIT_DEFINE(type_name, alias_name, first_step, field_name, reverse_type, reverse_dot,
                     triple_field, rparen, rbracket, args_close, list_close, items_close, key_colon,
-                    order_by, live_query, explain_query, insert_shape, update_set, equals,
+                    order_by, group_by, live_query, explain_query, insert_shape, update_set, equals,
                     subject_open, subject_close, triple_dot)
 
 // ---- after parsing ----
@@ -1264,6 +1278,8 @@ void CollectParams(ast::Query& q, std::vector<Expr*>* out) {
     CollectParams(*q.expr, out);
   if (q.where)
     CollectParams(*q.where, out);
+  for (Expr& g : q.group_by)
+    CollectParams(g, out);
   for (ast::OrderItem& o : q.order_by)
     CollectParams(o.expr, out);
   if (q.limit)
@@ -1306,14 +1322,17 @@ void NumberParams(ast::Statement* st) {
 // "A, B or end of statement": what could have continued a statement where something else stands.
 std::string ExpectedAfter(const ast::Statement& st) {
   std::vector<const char*> more;
-  auto clauses = [&more](bool alias, bool where, bool order, bool limit, bool offset) {
+  auto clauses = [&more](bool alias, bool where, bool group, bool order, bool limit, bool offset) {
     if (!offset) {
       if (!limit) {
         if (!order) {
-          if (!where) {
-            if (!alias)
-              more.push_back("AS");
-            more.push_back("WHERE");
+          if (!group) {
+            if (!where) {
+              if (!alias)
+                more.push_back("AS");
+              more.push_back("WHERE");
+            }
+            more.push_back("GROUP BY");
           }
           more.push_back("ORDER BY");
         }
@@ -1329,8 +1348,8 @@ std::string ExpectedAfter(const ast::Statement& st) {
       if (q.type.empty())
         more.push_back("FROM");
       else
-        clauses(!q.alias.empty(), q.where.has_value(), !q.order_by.empty(), q.limit.has_value(),
-                q.offset.has_value());
+        clauses(!q.alias.empty(), q.where.has_value(), !q.group_by.empty(), !q.order_by.empty(),
+                q.limit.has_value(), q.offset.has_value());
       break;
     }
     case SKind::kUpdate:
@@ -1442,6 +1461,28 @@ Result<std::vector<ast::Statement>> Parse(std::string_view text) {
         st.schema_text = std::string(p, span.at);
         statements.push_back(std::move(st));
         p = span.at;  // a ';' after it is skipped as an empty statement
+        continue;
+      }
+      if (MatchKeyword(p, last, "VIEW") != nullptr) {
+        // A schema VIEW statement: up to its ';' outside strings and
+        // comments; the schema parser reads it (and its query).
+        It q = p;
+        while (q != last && *q != ';') {
+          It unterminated;
+          q = SkipTriviaRaw(q, last, &unterminated);
+          if (unterminated != nullptr)
+            return fail(unterminated, "unterminated block comment");
+          if (q == last || *q == ';')
+            break;
+          q = (*q == '\'' || *q == '"') ? SkipQuoted(q, last) : q + 1;
+        }
+        ast::Statement st;
+        st.kind = SKind::kSchema;
+        st.pos = static_cast<uint32_t>(p - begin);
+        st.end = static_cast<uint32_t>(q - begin);
+        st.schema_text = std::string(p, q) + ";";
+        statements.push_back(std::move(st));
+        p = q;
         continue;
       }
       ast::Statement st;

@@ -54,6 +54,7 @@ struct BExpr {
     kAgg,       // agg over this level's rows (count(*), sum(x), ...) in an aggregate query
     kShape,     // keys + args: an object
     kList,      // args: an array
+    kGroupKey,  // GROUP BY key `slot` of the group being built (a grouped query's projection)
   };
   Kind kind = Kind::kConst;
   uint32_t pos = 0;
@@ -158,6 +159,9 @@ struct Level {
   std::optional<BExpr> limit, offset;  // evaluated once per parent
   ShapeOut out;
   bool aggregate = false;  // the projection aggregates the rows into one result
+  // GROUP BY keys (aggregate is then true): one result row per distinct key,
+  // in key order unless ORDER BY (over keys and aggregates) says otherwise.
+  std::vector<BExpr> group_by;
   // Only the number of rows is needed (count/exists of this level).
   bool count_only = false;
   // Refers to rows of enclosing levels (itself or through its sub-queries).

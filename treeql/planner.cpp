@@ -241,12 +241,18 @@ void ChooseAccessPath(Level* level) {
     }
   }
 
-  // The single ORDER BY key an index can produce.
+  // The single ORDER BY key an index can produce. `ORDER BY f, id` counts as
+  // `ORDER BY f` when id goes the same way as f: an index yields equal values
+  // in id order of its direction, which is how the sort breaks ties (by id,
+  // in the last key's direction), and the NULLs appended after it follow in
+  // that same id order. (id is never NULL: its NULLS FIRST changes nothing.)
   const FieldInfo* order_field = nullptr;
   int order_slot = -1;
   bool order_desc = false;
   bool order_by_id = false;
-  if (level->order.size() == 1 && !level->order[0].nulls_first && !level->aggregate) {
+  bool then_id = level->order.size() == 2 && IsOwnId(level->order[1].expr) &&
+                 level->order[1].descending == level->order[0].descending;
+  if ((level->order.size() == 1 || then_id) && !level->order[0].nulls_first && !level->aggregate) {
     const BExpr& k = level->order[0].expr;
     const FieldInfo* f = nullptr;
     int slot = -1;

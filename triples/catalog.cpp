@@ -17,6 +17,8 @@ enum : uint64_t {
   kTypeStrict = 3,
   kTypeReservedRanges = 4,
   kTypeReservedNames = 5,
+  kTypeViewQuery = 6,
+  kTypeViewManual = 7,
 };
 enum : uint64_t {
   kFieldName = 1,
@@ -69,6 +71,10 @@ Status TypeTriples(const TypeInfo& type, const std::map<std::string, uint64_t, s
       PutVarint64(&ranges, last);
     }
     Add(out, kSysType, kTypeReservedRanges, type.id, Value::Bytes(ranges));
+  }
+  if (type.is_view()) {
+    Add(out, kSysType, kTypeViewQuery, type.id, Value::String(type.view_query));
+    Add(out, kSysType, kTypeViewManual, type.id, Value::Bool(type.view_manual));
   }
   if (!type.reserved_names.empty()) {
     std::string names;
@@ -137,6 +143,10 @@ Status AddCatalogTriple(std::string_view key, std::string_view value, CatalogPar
           return Bad("malformed reserved ranges");
         t.reserved_ranges.emplace_back(first, last);
       }
+    } else if (attr == kTypeViewQuery && v.type() == ValueType::kString) {
+      t.view_query = v.as_string();
+    } else if (attr == kTypeViewManual && v.type() == ValueType::kBool) {
+      t.view_manual = v.as_bool();
     } else if (attr == kTypeReservedNames && v.type() == ValueType::kBytes) {
       std::string_view in = v.as_bytes();
       std::string_view name;

@@ -5,6 +5,7 @@
 //     1 name string | 2 numbered bool | 3 strict bool
 //     4 reserved ranges bytes (LEB128 pairs first,last)
 //     5 reserved names bytes (length-prefixed strings)
+//     6 view query string | 7 view refreshed manually bool (views only)
 //   $Field (systype 2), subject = type id << 32 | field number
 //     1 name string | 2 field type int (FieldType) | 3 precision int | 4 scale int
 //     5 ref target ref(type id) | 6 flags int (1 indexed, 2 unique, 4 required)

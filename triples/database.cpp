@@ -66,8 +66,8 @@ const Value& Entity::Get(std::string_view name) const {
   return kNull;
 }
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
-                                                 const DatabaseOptions& options) {
+Result<std::unique_ptr<Database>> triples::OpenStore(const std::string& path,
+                                                     const DatabaseOptions& options) {
   TRINE_ASSIGN_OR_RETURN(std::unique_ptr<DB> db, DB::Open(options.storage, path));
   auto impl = std::make_unique<triples::DatabaseImpl>(std::move(db));
   TRINE_RETURN_IF_ERROR(impl->Init());
@@ -323,6 +323,37 @@ Status DatabaseImpl::CreateDynamicField(uint64_t type_id, const std::string& nam
   return Status::OK();
 }
 
+std::vector<Change> CoalesceChanges(const std::vector<Change>& writes) {
+  // Per triple: the value before the transaction and the value after it; a
+  // value written and reset is no change.
+  std::vector<Change> all = writes;
+  std::stable_sort(all.begin(), all.end(), [](const Change& a, const Change& b) {
+    return std::tie(a.type, a.subject, a.field) < std::tie(b.type, b.subject, b.field);
+  });
+  std::vector<Change> out;
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j + 1 < all.size() && all[j + 1].type == all[i].type &&
+           all[j + 1].subject == all[i].subject && all[j + 1].field == all[i].field)
+      ++j;
+    if (j != i)
+      all[i].new_value = std::move(all[j].new_value);
+    Change c = std::move(all[i]);
+    if (!(c.old_value == c.new_value && c.old_value.type() == c.new_value.type()))
+      out.push_back(std::move(c));
+    i = j + 1;
+  }
+  return out;
+}
+
+void AttachViewSupport(Database& db, std::shared_ptr<ViewSupport> support) {
+  static_cast<DatabaseImpl&>(db).set_view_support(std::move(support));
+}
+
+ViewSupport* GetViewSupport(Database& db) {
+  return static_cast<DatabaseImpl&>(db).view_support();
+}
+
 Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
   std::vector<CommitListener*> listeners;
   Status s;
@@ -375,6 +406,24 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
       }
     }
   }
+  if (view_support_ != nullptr) {
+    // Views refreshed on commit join this batch: the maintainer reads the
+    // state this commit will make (no commit can come in between: we hold
+    // the lock) and writes view rows through the transaction.
+    txn->Rebase();
+    bool saved = txn->options_.maintain_views;
+    txn->options_.maintain_views = true;
+    Status s = view_support_->BeforeCommit(*txn, [txn] {
+      ChangeSet pending;
+      pending.changes = CoalesceChanges(txn->changes_);
+      return pending;
+    });
+    txn->options_.maintain_views = saved;
+    if (!s.ok()) {
+      view_support_->CommitFailed();
+      return s;
+    }
+  }
   WriteBatch batch;
   for (const auto& [key, value] : txn->writes_) {
     if (value)
@@ -389,7 +438,11 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
   }
   WriteOptions wo;
   wo.durability = txn->options_.durability;
-  TRINE_RETURN_IF_ERROR(db_->Write(wo, batch));
+  if (Status s = db_->Write(wo, batch); !s.ok()) {
+    if (view_support_ != nullptr)
+      view_support_->CommitFailed();
+    return s;
+  }
   // Only transactions open now (besides this one) can need this write set
   // for their validation; later ones see the commit in their snapshot.
   bool others_active;
@@ -412,26 +465,8 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
   }
   ChangeSet cs;
   cs.sequence = sequence;
-  if (!listeners_.empty()) {
-    // Coalesce the transaction's writes per triple: the value before it and
-    // the value after it; a value written and reset is no change.
-    auto& all = txn->changes_;
-    std::stable_sort(all.begin(), all.end(), [](const Change& a, const Change& b) {
-      return std::tie(a.type, a.subject, a.field) < std::tie(b.type, b.subject, b.field);
-    });
-    for (size_t i = 0; i < all.size();) {
-      size_t j = i;
-      while (j + 1 < all.size() && all[j + 1].type == all[i].type &&
-             all[j + 1].subject == all[i].subject && all[j + 1].field == all[i].field)
-        ++j;
-      if (j != i)
-        all[i].new_value = std::move(all[j].new_value);
-      Change c = std::move(all[i]);
-      if (!(c.old_value == c.new_value && c.old_value.type() == c.new_value.type()))
-        cs.changes.push_back(std::move(c));
-      i = j + 1;
-    }
-  }
+  if (!listeners_.empty())
+    cs.changes = CoalesceChanges(txn->changes_);
   TrimRecentLocked();
   Notify(cs);
   return Status::OK();

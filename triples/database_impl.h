@@ -23,10 +23,15 @@
 #include "trine/database.h"
 #include "trine/db.h"
 #include "triples/catalog.h"
+#include "triples/view_support.h"
 
 namespace trine::triples {
 
 class TxnImpl;
+
+// A transaction's writes coalesced per triple, sorted by (type, subject,
+// field); writes that end where they began are dropped.
+std::vector<Change> CoalesceChanges(const std::vector<Change>& writes);
 
 class DatabaseImpl final : public Database {
  public:
@@ -48,6 +53,12 @@ class DatabaseImpl final : public Database {
   std::shared_ptr<void> Extension(std::string_view key,
                                   const std::function<std::shared_ptr<void>()>& make) override;
   DB* storage() override { return db_.get(); }
+
+  void set_view_support(std::shared_ptr<ViewSupport> v) {
+    std::lock_guard l(commit_mu_);
+    view_support_ = std::move(v);
+  }
+  ViewSupport* view_support() { return view_support_.get(); }
 
  private:
   friend class TxnImpl;
@@ -82,6 +93,7 @@ class DatabaseImpl final : public Database {
   std::mutex commit_mu_;  // serializes commits and schema changes
   std::deque<CommitRecord> recent_;
   std::vector<CommitListener*> listeners_;
+  std::shared_ptr<ViewSupport> view_support_;  // set once at open
 
   std::mutex extensions_mu_;
   std::map<std::string, std::shared_ptr<void>, std::less<>> extensions_;

@@ -123,7 +123,8 @@ Status Planner::PlanField(const TypeInfo& d, const TypeInfo* e, const FieldInfo&
     return Fail(
         tn, df.number, Part::kName,
         tn + ": field " + std::to_string(df.number) + " needs a name (not starting with '#')");
-  if (df.type == FieldType::kAny)
+  // A view's fields are untyped: its rows keep the value types its query gives.
+  if (df.type == FieldType::kAny && !d.is_view())
     return Fail(tn, df.number, Part::kType, Label(tn, df) + ": a declared field needs a type");
   if (df.type == FieldType::kDecimal &&
       (df.precision < 1 || df.precision > Decimal::kMaxPrecision || df.scale < 0 ||
@@ -315,13 +316,25 @@ Status Planner::PlanType(const TypeInfo& d, const TypeInfo* e, TypeInfo* r) {
   r->id = final_ids_.at(d.name);
   r->numbered = d.numbered || (e != nullptr && e->numbered);
   r->strict = d.strict;
+  r->view_query = d.view_query;
+  r->view_manual = d.view_manual;
   if (e == nullptr) {
-    report.changes.push_back("add type " + d.name + " (id " + std::to_string(r->id) + ")");
+    report.changes.push_back(std::string(d.is_view() ? "add view " : "add type ") + d.name +
+                             " (id " + std::to_string(r->id) + ")");
   } else {
     if (e->name != d.name)
       report.changes.push_back("rename type " + e->name + " -> " + d.name);
     if (e->strict != d.strict)
       report.changes.push_back(d.name + (d.strict ? ": make STRICT" : ": make lax"));
+    if (e->is_view() != d.is_view())
+      return Fail(d.name, 0, Part::kName,
+                  d.name + (d.is_view() ? " is a TABLE; it cannot become a VIEW"
+                                        : " is a VIEW; it cannot become a TABLE"));
+    if (e->view_query != d.view_query)
+      report.changes.push_back(d.name + ": new view definition (rebuilt)");
+    if (e->view_manual != d.view_manual)
+      report.changes.push_back(d.name +
+                               (d.view_manual ? ": refresh MANUAL" : ": refresh ON COMMIT"));
   }
   // Reserved numbers and names only grow: a number once reserved stays so.
   r->reserved_ranges = d.reserved_ranges;

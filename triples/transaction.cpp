@@ -9,6 +9,7 @@
 #include "triples/database_impl.h"
 #include "triples/keys.h"
 #include "triples/value_codec.h"
+#include "triples/view_support.h"
 
 namespace trine::triples {
 
@@ -236,6 +237,25 @@ Result<const TypeInfo*> TxnImpl::ResolveType(std::string_view name) const {
   return t;
 }
 
+Result<const TypeInfo*> TxnImpl::ResolveWritableType(std::string_view name) const {
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* t, ResolveType(name));
+  if ((t->is_view() || t->name == kViewStateType) && !options_.maintain_views)
+    return Status::InvalidArgument(
+        t->name + (t->is_view() ? " is a view: its rows come from its query (change the data it "
+                                  "reads, or REFRESH VIEW " +
+                                      t->name + ")"
+                                : " holds the state of the views and is written by the store"));
+  return t;
+}
+
+void TxnImpl::Rebase() {
+  const Snapshot* old = snapshot_;
+  snapshot_ = db_->AcquireSnapshot();
+  snapshot_seq_ = snapshot_->sequence();
+  if (old != nullptr)
+    db_->ReleaseTxnSnapshot(old);
+}
+
 Result<const FieldInfo*> TxnImpl::ResolveField(const TypeInfo*& type, std::string_view name,
                                                bool create) {
   const FieldInfo* f = nullptr;
@@ -392,7 +412,7 @@ Status TxnImpl::WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_
 
 Result<uint64_t> TxnImpl::Insert(std::string_view type_name, const Fields& fields) {
   TRINE_RETURN_IF_ERROR(CheckWritable());
-  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveWritableType(type_name));
   // Resolve every name first: a dynamic field may replace the catalog.
   std::vector<std::pair<uint64_t, Value>> given;
   for (const auto& [name, value] : fields) {
@@ -436,7 +456,7 @@ Result<uint64_t> TxnImpl::Insert(std::string_view type_name, const Fields& field
 
 Status TxnImpl::Update(std::string_view type_name, uint64_t id, const Fields& fields) {
   TRINE_RETURN_IF_ERROR(CheckWritable());
-  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveWritableType(type_name));
   std::vector<std::pair<uint64_t, Value>> given;
   for (const auto& [name, value] : fields) {
     TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, name, !value.is_null()));
@@ -457,9 +477,40 @@ Status TxnImpl::Update(std::string_view type_name, uint64_t id, const Fields& fi
   return Status::OK();
 }
 
+Status TxnImpl::Put(std::string_view type_name, uint64_t id, const Fields& fields) {
+  TRINE_RETURN_IF_ERROR(CheckWritable());
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveWritableType(type_name));
+  if (!options_.maintain_views)
+    return Status::InvalidArgument("Put is for the rows of views");
+  std::map<uint64_t, Value> values;
+  for (const auto& [name, value] : fields) {
+    TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, name, false));
+    if (f == nullptr)
+      return Status::InvalidArgument(type->name + " has no attribute '" + name + "'");
+    TRINE_ASSIGN_OR_RETURN(values[f->number], Coerce(*type, *f, value));
+  }
+  TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
+  if (!exists) {
+    PutRaw(PresenceKey(type->id, id), "");
+    RecordChange(type->id, 0, id, Value(), Value::Bool(true));
+  }
+  for (const FieldInfo& f : type->fields) {
+    auto it = values.find(f.number);
+    Value v = it == values.end() ? Value() : it->second;
+    Value old_v;
+    if (exists) {
+      TRINE_ASSIGN_OR_RETURN(old_v, ReadValue(type->id, f.number, id));
+    }
+    if (v == old_v && v.type() == old_v.type())
+      continue;
+    TRINE_RETURN_IF_ERROR(WriteValue(*type, f, id, v, &old_v));
+  }
+  return Status::OK();
+}
+
 Status TxnImpl::Delete(std::string_view type_name, uint64_t id) {
   TRINE_RETURN_IF_ERROR(CheckWritable());
-  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveType(type_name));
+  TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveWritableType(type_name));
   TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
   if (!exists)
     return Status::NotFound(type->name + "[" + std::to_string(id) + "] does not exist");

@@ -26,6 +26,7 @@ class TxnImpl final : public Transaction {
   Result<uint64_t> Insert(std::string_view type, const Fields& fields) override;
   Status Update(std::string_view type, uint64_t id, const Fields& fields) override;
   Status Delete(std::string_view type, uint64_t id) override;
+  Status Put(std::string_view type, uint64_t id, const Fields& fields) override;
   Result<std::optional<Entity>> Get(std::string_view type, uint64_t id) override;
   Result<Value> GetField(std::string_view type, uint64_t id, std::string_view field) override;
   Status Scan(std::string_view type, const std::function<bool(uint64_t)>& fn) override;
@@ -69,6 +70,11 @@ class TxnImpl final : public Transaction {
   Status CheckOpen() const;
   Status CheckWritable() const;
   Result<const TypeInfo*> ResolveType(std::string_view name) const;
+  // A type this transaction may write: views only for the view maintainer.
+  Result<const TypeInfo*> ResolveWritableType(std::string_view name) const;
+  // Reads continue at the latest state (the view maintainer, under the
+  // commit lock, after validation).
+  void Rebase();
   // `create`: an unknown name in a lax type becomes a dynamic field.
   Result<const FieldInfo*> ResolveField(const TypeInfo*& type, std::string_view name, bool create);
   // A reference field (Referrers, MultiReferrers).

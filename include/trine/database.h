@@ -90,7 +90,12 @@ struct TypeInfo {
   // Reserved numbers (inclusive ranges) and names that no field may take.
   std::vector<std::pair<uint64_t, uint64_t>> reserved_ranges;
   std::vector<std::string> reserved_names;
+  // A view (schema files' VIEW): its rows are the result of this TreeQL
+  // query, written by the view maintainer only (treeql/live/views.cpp).
+  std::string view_query;
+  bool view_manual = false;  // refreshed by REFRESH VIEW, not on every commit
 
+  bool is_view() const { return !view_query.empty(); }
   const FieldInfo* FindField(std::string_view name) const;  // active or dynamic, then retired
   const FieldInfo* FindNumber(uint64_t number) const;
 };
@@ -193,6 +198,9 @@ struct TransactionOptions {
   // A read-only transaction refuses writes and records no read set (there is
   // nothing to validate), so long scans cost no memory.
   bool read_only = false;
+  // For the view maintainer only: may write the rows of views (and Put).
+  // Other transactions are refused writes to a view.
+  bool maintain_views = false;
 };
 
 class Transaction {
@@ -206,6 +214,10 @@ class Transaction {
   virtual Status Update(std::string_view type, uint64_t id, const Fields& fields) = 0;
   // Deletes the entity with all its triples and index entries. NotFound if absent.
   virtual Status Delete(std::string_view type, uint64_t id) = 0;
+  // Views only (TransactionOptions::maintain_views): makes the entity `id`
+  // of `type` exist with exactly `fields` (others retracted). A view row
+  // takes the id of its source row, or its GROUP BY key's id.
+  virtual Status Put(std::string_view type, uint64_t id, const Fields& fields) = 0;
 
   virtual Result<std::optional<Entity>> Get(std::string_view type, uint64_t id) = 0;
   // One attribute; null if absent. NotFound if the entity does not exist.

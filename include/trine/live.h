@@ -84,6 +84,15 @@ struct LiveStats {
   ReadStats maintenance;   // what maintenance has read since
 };
 
+// Counters of a database's live-query registry, for tests: nothing timed.
+struct LiveRegistryStats {
+  uint64_t queries = 0;  // live queries registered now
+  uint64_t commits = 0;  // commits matched against the watches
+  // Watch entries looked at to find the queries commits wake: stays
+  // proportional to the queries woken, not to the queries registered.
+  uint64_t watches_examined = 0;
+};
+
 class LiveQuery {
  public:
   virtual ~LiveQuery() = default;  // unsubscribes
@@ -109,7 +118,14 @@ Result<std::unique_ptr<LiveQuery>> Subscribe(Database& db, std::string_view quer
                                              LiveCallback callback = {});
 
 // The live operator graph of `query` without subscribing.
+// Views (schema files' VIEW statements, see treeql/live/views.cpp): rebuilds
+// the view `name` from its query in one transaction (REFRESH VIEW). Its
+// state becomes fresh.
+Status RefreshView(Database& db, std::string_view name);
+
 Result<std::string> ExplainLive(Database& db, std::string_view query,
                                 const QueryParams& params = {});
+
+LiveRegistryStats GetLiveRegistryStats(Database& db);
 
 }  // namespace trine

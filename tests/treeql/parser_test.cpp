@@ -171,6 +171,12 @@ std::string DumpQuery(const ast::Query& q) {
     out += " (from " + q.type + (q.alias.empty() ? "" : " " + q.alias) + ")";
   if (q.where)
     out += " (where " + DumpExpr(*q.where) + ")";
+  if (!q.group_by.empty()) {
+    out += " (group-by";
+    for (const ast::Expr& g : q.group_by)
+      out += " " + DumpExpr(g);
+    out += ")";
+  }
   if (!q.order_by.empty()) {
     out += " (order-by";
     for (const ast::OrderItem& o : q.order_by) {
@@ -286,6 +292,11 @@ TEST(TreeqlParserTest, Select) {
       {"SELECT a FROM T LIMIT ? + 1 OFFSET 10 * 2",
        "(select (path a) (from T) (limit (+ ?0 1)) (offset (* 10 2)))"},
       {"SELECT a FROM T OFFSET 5", "(select (path a) (from T) (offset 5))"},
+      {"SELECT { k, n: count(*) } FROM T WHERE a GROUP BY k, a.b > 1 ORDER BY count(*) DESC",
+       "(select (shape (path k) (key n (call count *))) (from T) (where (path a)) (group-by "
+       "(path k) (> (path a b) 1)) (order-by (desc (call count *))))"},
+      {"SELECT { group } FROM T GROUP BY group",
+       "(select (shape (path group)) (from T) (group-by (path group)))"},
       {"SELECT a FROM T WHERE a ORDER BY a LIMIT 1",
        "(select (path a) (from T) (where (path a)) (order-by (asc (path a))) (limit 1))"},
       // Contextual keywords are names where no keyword can stand.
@@ -512,7 +523,7 @@ TEST(TreeqlParserTest, Errors) {
        "SELECT x y\n"
        "         ^"},
       {"SELECT x FROM T y",
-       "1:17: expected AS, WHERE, ORDER BY, LIMIT, OFFSET or end of statement\n"
+       "1:17: expected AS, WHERE, GROUP BY, ORDER BY, LIMIT, OFFSET or end of statement\n"
        "SELECT x FROM T y\n"
        "                ^"},
       {"SELECT x FROM T LIMIT 1 WHERE a",

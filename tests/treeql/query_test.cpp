@@ -150,6 +150,50 @@ TEST_F(QueryTest, NestedAndPaths) {
             R"(["hello","again"])");
 }
 
+TEST_F(QueryTest, GroupBy) {
+  LoadPeople();
+  // One row per key, in key order (NULL last); keys and aggregates only.
+  EXPECT_EQ(Run("SELECT { city, n: count(*), total: sum(score) } FROM User GROUP BY city"),
+            R"([{"city":"Oslo","n":2,"total":10.50},{"city":"Rome","n":1,"total":null},)"
+            R"({"city":null,"n":1,"total":7.25}])");
+  // WHERE filters rows before grouping; ORDER BY sorts groups, by keys or
+  // aggregates; LIMIT / OFFSET count groups.
+  EXPECT_EQ(Run("SELECT { a: author, n: count(*), best: max(likes) } FROM Post WHERE likes > 1 "
+                "GROUP BY author ORDER BY count(*) DESC, author LIMIT 1"),
+            R"([{"a":1,"n":2,"best":9}])");
+  EXPECT_EQ(Run("SELECT { likes, n: count(*) } FROM Post GROUP BY likes ORDER BY likes DESC "
+                "OFFSET 1"),
+            R"([{"likes":5,"n":1},{"likes":1,"n":1}])");
+  // Expressions as keys, several keys, and a projection of the key alone.
+  EXPECT_EQ(Run("SELECT { big: likes > 4, n: count(*) } FROM Post GROUP BY likes > 4"),
+            R"([{"big":false,"n":1},{"big":true,"n":3}])");
+  EXPECT_EQ(Run("SELECT city FROM User WHERE city IS NOT NULL GROUP BY city"),
+            R"(["Oslo","Rome"])");
+  EXPECT_EQ(Run("SELECT { author, likes } FROM Post GROUP BY author, likes ORDER BY author, likes"),
+            R"([{"author":1,"likes":5},{"author":1,"likes":9},{"author":2,"likes":1},)"
+            R"({"author":3,"likes":9}])");
+  // No rows: no groups (unlike an aggregate without GROUP BY: one row).
+  EXPECT_EQ(Run("SELECT count(*) FROM User WHERE age > 99 GROUP BY city"), "[]");
+  EXPECT_EQ(Run("SELECT count(*) FROM User WHERE age > 99"), "0");
+  // Per parent in a sub-query.
+  EXPECT_EQ(Run("SELECT { name, by_likes: [SELECT { likes, n: count(*) } FROM Post AS p "
+                "WHERE p.author = u GROUP BY likes] } FROM User AS u WHERE id <= 2"),
+            R"([{"name":"ann","by_likes":[{"likes":5,"n":1},{"likes":9,"n":1}]},)"
+            R"({"name":"bob","by_likes":[{"likes":1,"n":1}]}])");
+  EXPECT_NE(Explain("SELECT { city, n: count(*) } FROM User GROUP BY city").find("group by: city"),
+            std::string::npos);
+  // Errors point at the offending spot.
+  EXPECT_EQ(Error("SELECT { name, n: count(*) } FROM User GROUP BY city"),
+            "1:10: with GROUP BY, the projection can use a row's attributes only as GROUP BY "
+            "keys or inside count, sum, avg, min or max\n"
+            "SELECT { name, n: count(*) } FROM User GROUP BY city\n"
+            "         ^");
+  EXPECT_NE(Error("SELECT count(*) FROM User GROUP BY count(*)").find("not allowed in GROUP BY"),
+            std::string::npos);
+  EXPECT_NE(Error("SELECT 1 GROUP BY 1").find("GROUP BY is only allowed after FROM Type"),
+            std::string::npos);
+}
+
 TEST_F(QueryTest, Writes) {
   LoadPeople();
   StatementResult ins = RunOne("INSERT User { name: 'eve', age: 22 }");
@@ -264,6 +308,41 @@ TEST_F(ExplainTest, OrderByIndexLimitReadsOnlyTheWindow) {
   EXPECT_EQ(r.value.items()[0].Find("rank")->value(), Value::Int(4999));
   // 10 index entries + 10 labels (+ slack for positioning), not 5,000.
   EXPECT_LE(r.stats.entries_read, 30u) << r.stats.entries_read;
+}
+
+// `ORDER BY f, id` and `ORDER BY f DESC, id DESC` are the index's own order
+// (equal values come in id order of the scan's direction, NULLs after): no
+// sort, and the rows equal those of a sort (`f + 0` is no column, so it
+// sorts). Mixed directions sort.
+TEST_F(ExplainTest, OrderByIndexThenIdIsIndexOrder) {
+  Run("TABLE Score { v int = 1 INDEX; tag string = 2; }");
+  std::string batch = "BEGIN;";
+  for (int i = 0; i < 600; ++i)
+    batch += i % 11 == 0 ? "INSERT Score { tag: 'n' };"
+                         : "INSERT Score { v: " + std::to_string((i * 7) % 37) + ", tag: 't' };";
+  batch += "COMMIT";
+  Run(batch);
+  for (std::string tail :
+       {"ORDER BY v, id LIMIT 50", "ORDER BY v DESC, id DESC LIMIT 50", "ORDER BY v, id",
+        "ORDER BY v DESC, id DESC LIMIT 40 OFFSET 530", "ORDER BY v, id LIMIT 30 OFFSET 530",
+        "WHERE v > 20 ORDER BY v DESC, id DESC LIMIT 25", "WHERE v >= 3 ORDER BY v, id"}) {
+    std::string q = "SELECT { id, v } FROM Score " + tail;
+    std::string plan = Explain(q);
+    EXPECT_NE(plan.find("in ORDER BY order"), std::string::npos) << q << "\n" << plan;
+    EXPECT_EQ(plan.find("sort:"), std::string::npos) << q << "\n" << plan;
+    std::string sorted = q;
+    sorted.replace(sorted.find("ORDER BY v"), 10, "ORDER BY v + 0");
+    EXPECT_NE(Explain(sorted).find("sort:"), std::string::npos) << Explain(sorted);
+    EXPECT_EQ(Run(q), Run(sorted)) << q;
+  }
+  // Stops after the window: 10 index entries (+ slack), not 600.
+  StatementResult r = RunOne("SELECT { id, v } FROM Score ORDER BY v DESC, id DESC LIMIT 10");
+  ASSERT_EQ(r.count, 10u);
+  EXPECT_LE(r.stats.entries_read, 30u) << r.stats.entries_read;
+  for (std::string mixed : {"ORDER BY v, id DESC", "ORDER BY v DESC, id"}) {
+    std::string q = "SELECT { id, v } FROM Score " + mixed + " LIMIT 20";
+    EXPECT_NE(Explain(q).find("sort:"), std::string::npos) << q << "\n" << Explain(q);
+  }
 }
 
 TEST_F(ExplainTest, NestedQueriesSeekInBatches) {

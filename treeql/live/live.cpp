@@ -4,9 +4,11 @@
 // The registry is a CommitListener. Each live query registers the
 // (type, attribute) pairs its plan reads, with a value range where the
 // query's WHERE is exactly an index range on that attribute. A commit's
-// change set is matched against that index (one hash probe per changed
-// triple), so a commit wakes only the queries it touches; the others cost
-// nothing.
+// change set is matched against that index, so a commit wakes only the
+// queries it touches and the others cost nothing: `field = k` ranges are
+// hashed by value, other ranges sit in an interval tree, and a watch that
+// matters only for the query's matching subjects is found through a map from
+// subjects to the queries holding them (see "watch index" below).
 //
 // A woken query maintains its result in one of three ways (EXPLAIN LIVE says
 // which):
@@ -21,10 +23,12 @@
 //              index (the executor's ordered access path, stopping early).
 //              Without ORDER BY the list is kept in subject-id order.
 //   aggregate  SELECT count(*) / sum / avg / min / max / count(DISTINCT) ...
-//              FROM T [WHERE]: the set of matching subjects (a roaring
+//              FROM T [WHERE] [GROUP BY keys]: the set of matching subjects (a roaring
 //              bitmap) and each one's inputs; counts and sums move by the
 //              before/after image of the changed subject, min / max / DISTINCT
 //              keep a multiset, so deletes of the extreme need no rescan.
+//              With GROUP BY the accumulators are kept per key, and a group's
+//              row is re-made only when one of its members changed.
 //              Sums of ints and decimals are exact.
 //   rerun      anything else (no FROM, an aggregate with sub-queries or
 //              LIMIT): the query is re-run when woken.
@@ -45,6 +49,7 @@
 #include "trine/live.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -59,6 +64,7 @@
 #include "treeql/executor.h"
 #include "treeql/explain.h"
 #include "treeql/live/diff.h"
+#include "treeql/live/internal.h"
 #include "treeql/ops.h"
 #include "treeql/parser.h"
 
@@ -161,6 +167,11 @@ class QueryImpl {
 
   const std::vector<Watch>& watches() const { return watches_; }
 
+  // Every change of members_ after hydration goes through these two, so the
+  // registry's map from subjects to the queries holding them stays exact.
+  void AddMember(uint64_t id);
+  void RemoveMember(uint64_t id);
+
   Database& db_;
   std::string text_;
   Plan plan_;
@@ -184,6 +195,12 @@ class QueryImpl {
 
   uint64_t sequence_seen_ = 0;     // the hydration snapshot: older commits are in it
   uint64_t woken_generation_ = 0;  // the registry's commit count when last woken
+  uint64_t serial_ = 0;            // registration order: woken queries run in it
+  bool attached_ = false;          // its watches are in the registry's index
+  // While the registry indexes this query's members (Registry::members_of_):
+  // the registry to tell, and how many of them it holds. Null otherwise.
+  Registry* member_index_ = nullptr;
+  uint64_t indexed_members_ = 0;
 
   // ---- state (guarded by mu_) ----
   mutable std::mutex mu_;
@@ -216,7 +233,17 @@ class QueryImpl {
     std::map<Value, int64_t, SortLess> multiset;
     std::string error;
   };
-  std::vector<Acc> accs_;
+  // One per GROUP BY key (a query without GROUP BY: one, with the empty
+  // key, always present); `row` is its result row.
+  struct Group {
+    std::vector<Acc> accs;
+    int64_t members = 0;
+    Tree row;
+  };
+  std::map<std::vector<Value>, Group, GroupKeyLess> groups_;
+  std::set<std::vector<Value>, GroupKeyLess> touched_groups_;  // during one commit
+  bool grouped_ = false;
+  // Per member: its aggregate inputs, then (grouped) its GROUP BY key.
   std::unordered_map<uint64_t, std::vector<Value>> inputs_;
   Tree value_;                    // aggregate / rerun: the current result
   std::vector<Tree> rerun_rows_;  // rerun of a list: its rows
@@ -258,11 +285,334 @@ class QueryImpl {
   Status Affected(const Level& level, const ChangeSet& cs, Transaction& txn,
                   std::set<uint64_t>* out, bool* all);
   void AddInputs(const std::vector<Value>& in, int sign);
-  Result<Tree> AggregateValue(Transaction& txn);
+  // The result row of one group from its accumulators.
+  Result<Tree> GroupRow(Executor& ex, const std::vector<Value>& key, const Group& g);
+  // The whole result from the groups' rows.
+  Tree AggregateResult() const;
   Executor MakeExecutor(Transaction& txn) { return Executor(txn, params_, named_base_); }
 };
 
 namespace {
+
+// ---------------------------------------------------------- watch index --
+//
+// The registry finds the queries a changed triple wakes without looking at
+// the others: per (type, attribute), watches with a value range sit in a
+// RangeIndex, watches that matter only for matching subjects are found
+// through a map from subjects to the queries holding them, and only watches
+// that every change of the attribute wakes are kept in a plain list.
+
+// A watch: watches()[index] of `query`.
+struct WatchRef {
+  QueryImpl* query;
+  size_t index;
+};
+
+// What a bound compares with in ValueRange::Contains: numbers with numbers,
+// any other value only with values of its own type.
+ValueType CompareClass(const Value& v) {
+  return IsNumeric(v.type()) ? ValueType::kInt : v.type();
+}
+
+// The key a point range `field = v` is hashed under. Values SortCompare
+// calls equal must share a key, so a whole number is an int whatever its
+// type (1, 1.0 and 1.00 are Int(1)). nullopt for other numbers (1.5, NaN,
+// 1e300): such a point is kept with the ranges. Other types compare by type
+// and content, as PointHash hashes them.
+std::optional<Value> PointKey(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kNull:
+      return std::nullopt;
+    case ValueType::kFloat: {
+      double d = v.as_float();
+      // [-2^63, 2^63): where a whole double converts to int64 exactly.
+      if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d))
+        return std::nullopt;
+      return Value::Int(static_cast<int64_t>(d));
+    }
+    case ValueType::kDecimal: {
+      Result<Decimal> whole = v.as_decimal().Rescale(0);
+      if (!whole.ok())
+        return std::nullopt;  // has a fraction
+      return Value::Int(whole->units);
+    }
+    default:
+      return v;
+  }
+}
+
+// The keys of the points a changed value v may equal under SortCompare, in
+// out[]; returns how many. A non-number: itself. A whole number: its int
+// key. A decimal with a fraction: the two whole numbers around it (it
+// compares with a float through long double, which may round it onto one:
+// candidates, the range decides). A float with a fraction: none.
+int CandidateKeys(const Value& v, Value out[2]) {
+  if (!IsNumeric(v.type())) {
+    out[0] = v;
+    return 1;
+  }
+  if (std::optional<Value> k = PointKey(v)) {
+    out[0] = std::move(*k);
+    return 1;
+  }
+  if (v.type() != ValueType::kDecimal)
+    return 0;
+  Decimal d = v.as_decimal();
+  int64_t scale = 1;
+  for (int i = 0; i < d.scale; ++i)
+    scale *= 10;
+  int64_t whole = d.units / scale;  // toward zero
+  out[0] = Value::Int(d.units < 0 ? whole - 1 : whole);
+  out[1] = Value::Int(d.units < 0 ? whole : whole + 1);
+  return 2;
+}
+
+struct PointHash {
+  size_t operator()(const Value& v) const {
+    size_t type = static_cast<size_t>(v.type()) * 0x9e3779b97f4a7c15ull;
+    switch (v.type()) {
+      case ValueType::kBool:
+        return type ^ static_cast<size_t>(v.as_bool());
+      case ValueType::kInt:
+        return type ^ std::hash<int64_t>()(v.as_int());
+      case ValueType::kString:
+        return type ^ std::hash<std::string>()(v.as_string());
+      case ValueType::kBytes:
+        return type ^ std::hash<std::string>()(v.as_bytes());
+      case ValueType::kTimestamp:
+        return type ^ std::hash<int64_t>()(v.as_time());
+      case ValueType::kRef:
+        return type ^ std::hash<uint64_t>()(v.as_ref());
+      default:
+        return type;  // floats and decimals are never keys (PointKey)
+    }
+  }
+};
+
+// The ranges of one comparison class that are not points, answering "which
+// ranges hold v" in O(log n + hits). An interval tree laid out in a vector
+// sorted by lower bound: the middle item of every slice is the root of its
+// two halves and knows the highest upper bound in the slice, so a search
+// skips slices that end below v and stops at a root that starts above it.
+// Adding or removing a range costs O(n) (the vector shifts); the upper
+// bounds are recomputed, O(n), by the first search after a change.
+class RangeSet {
+ public:
+  struct Item {
+    std::optional<Value> lo, hi;  // absent: unbounded
+    WatchRef ref;
+  };
+
+  bool empty() const { return items_.empty(); }
+
+  void Add(Item item) {
+    auto at = std::upper_bound(items_.begin(), items_.end(), item,
+                               [](const Item& a, const Item& b) { return LoLess(a.lo, b.lo); });
+    items_.insert(at, std::move(item));
+    dirty_ = true;
+  }
+
+  void Remove(const std::optional<Value>& lo, const QueryImpl* q) {
+    // Items with an equal lower bound are adjacent.
+    auto it = std::lower_bound(
+        items_.begin(), items_.end(), lo,
+        [](const Item& a, const std::optional<Value>& b) { return LoLess(a.lo, b); });
+    for (; it != items_.end() && !LoLess(lo, it->lo); ++it)
+      if (it->ref.query == q) {
+        items_.erase(it);
+        dirty_ = true;
+        return;
+      }
+  }
+
+  // Calls f(ref) for each range holding v, which is of this set's class.
+  template <class F>
+  void Stab(const Value& v, uint64_t* examined, const F& f) {
+    if (dirty_) {
+      max_hi_.assign(items_.size(), 0);
+      if (!items_.empty())
+        Build(0, items_.size());
+      dirty_ = false;
+    }
+    Stab(0, items_.size(), v, examined, f);
+  }
+
+  template <class F>
+  void ForEach(uint64_t* examined, const F& f) const {
+    for (const Item& i : items_) {
+      ++*examined;
+      f(i.ref);
+    }
+  }
+
+ private:
+  static bool LoLess(const std::optional<Value>& a, const std::optional<Value>& b) {
+    if (!a || !b)
+      return !a && b;  // unbounded below comes first
+    return SortCompare(*a, *b) < 0;
+  }
+  static bool HiLess(const std::optional<Value>& a, const std::optional<Value>& b) {
+    if (!a || !b)
+      return a && !b;  // unbounded above comes last
+    return SortCompare(*a, *b) < 0;
+  }
+
+  // Fills max_hi_ for the slice [b, e), rooted at its middle; returns the
+  // index of the item with the highest upper bound in it.
+  size_t Build(size_t b, size_t e) {
+    size_t m = b + (e - b) / 2;
+    size_t best = m;
+    for (auto [lb, le] : {std::pair{b, m}, {m + 1, e}})
+      if (lb < le) {
+        size_t sub = Build(lb, le);
+        if (HiLess(items_[best].hi, items_[sub].hi))
+          best = sub;
+      }
+    max_hi_[m] = best;
+    return best;
+  }
+
+  template <class F>
+  void Stab(size_t b, size_t e, const Value& v, uint64_t* examined, const F& f) const {
+    while (b < e) {
+      size_t m = b + (e - b) / 2;
+      ++*examined;
+      const std::optional<Value>& top = items_[max_hi_[m]].hi;
+      if (top && SortCompare(*top, v) < 0)
+        return;  // every range of the slice ends below v
+      Stab(b, m, v, examined, f);
+      const Item& item = items_[m];
+      if (item.lo && SortCompare(*item.lo, v) > 0)
+        return;  // this range and those after it start above v
+      if (!item.hi || SortCompare(*item.hi, v) >= 0)
+        f(item.ref);
+      b = m + 1;
+    }
+  }
+
+  std::vector<Item> items_;     // sorted by lower bound
+  std::vector<size_t> max_hi_;  // per slice root (see Build)
+  bool dirty_ = false;
+};
+
+// The value-range watches of one (type, attribute). A change wakes a watch
+// when its old or new value lies in the range, by ValueRange::Contains, which
+// also counts a value of another comparison class as inside (conservative).
+// Points (`field = k`, the common case) are hashed per comparison class;
+// other ranges are in a RangeSet per class; a range whose two bounds differ
+// in class (a query mixing types) is tested one by one.
+class RangeIndex {
+ public:
+  bool empty() const { return points_.empty() && ranges_.empty() && mixed_.empty(); }
+
+  void Add(const ValueRange& r, WatchRef ref) {
+    ValueType cls;
+    std::optional<Value> key;
+    if (!Classify(r, &cls, &key))
+      mixed_.push_back(ref);
+    else if (key)
+      points_[cls][*key].push_back(ref);
+    else
+      ranges_[cls].Add(RangeSet::Item{r.lo, r.hi, ref});
+  }
+
+  void Remove(const ValueRange& r, const QueryImpl* q) {
+    auto of_q = [q](const WatchRef& w) { return w.query == q; };
+    ValueType cls;
+    std::optional<Value> key;
+    if (!Classify(r, &cls, &key)) {
+      std::erase_if(mixed_, of_q);
+    } else if (key) {
+      auto c = points_.find(cls);
+      if (c == points_.end())
+        return;
+      auto p = c->second.find(*key);
+      if (p == c->second.end())
+        return;
+      std::vector<WatchRef>& list = p->second;
+      std::erase_if(list, of_q);
+      if (list.empty())
+        c->second.erase(p);
+      if (c->second.empty())
+        points_.erase(c);
+    } else if (auto c = ranges_.find(cls); c != ranges_.end()) {
+      c->second.Remove(r.lo, q);
+      if (c->second.empty())
+        ranges_.erase(c);
+    }
+  }
+
+  // Calls f(ref) for every watch whose range holds v (not null).
+  template <class F>
+  void Containing(const Value& v, uint64_t* examined, const F& f) {
+    ValueType cls = CompareClass(v);
+    for (auto& [pc, points] : points_) {
+      if (pc != cls) {  // incomparable: inside
+        for (const auto& [key, list] : points)
+          for (const WatchRef& w : list) {
+            ++*examined;
+            f(w);
+          }
+        continue;
+      }
+      Value keys[2];
+      int n = CandidateKeys(v, keys);
+      for (int k = 0; k < n; ++k) {
+        ++*examined;
+        auto p = points.find(keys[k]);
+        if (p == points.end())
+          continue;
+        for (const WatchRef& w : p->second) {
+          ++*examined;
+          if (n == 1 || w.query->watches()[w.index].range->Contains(v))
+            f(w);
+        }
+      }
+    }
+    for (auto& [rc, set] : ranges_) {
+      if (rc != cls)
+        set.ForEach(examined, f);
+      else
+        set.Stab(v, examined, f);
+    }
+    for (const WatchRef& w : mixed_) {
+      ++*examined;
+      if (w.query->watches()[w.index].range->Contains(v))
+        f(w);
+    }
+  }
+
+ private:
+  // The comparison class of r's bounds, and its key if r is a hashable
+  // point; false if r has no bounds or bounds of two classes.
+  static bool Classify(const ValueRange& r, ValueType* cls, std::optional<Value>* key) {
+    if (!r.lo && !r.hi)
+      return false;
+    *cls = CompareClass(r.lo ? *r.lo : *r.hi);
+    if (r.lo && r.hi && CompareClass(*r.hi) != *cls)
+      return false;
+    if (r.lo && r.hi && SortCompare(*r.lo, *r.hi) == 0)
+      *key = PointKey(*r.lo);
+    return true;
+  }
+
+  std::map<ValueType, std::unordered_map<Value, std::vector<WatchRef>, PointHash>> points_;
+  std::map<ValueType, RangeSet> ranges_;
+  std::vector<WatchRef> mixed_;
+};
+
+// The watches of one (type, attribute).
+struct FieldWatches {
+  // Woken by every change of the attribute (a members-only watch of a query
+  // whose members are not indexed tests the query's bitmap first).
+  std::vector<WatchRef> every;
+  // Members-only watches of queries whose members the registry indexes:
+  // query -> watch index, looked up for the queries holding the subject.
+  std::unordered_map<QueryImpl*, size_t> by_member;
+  RangeIndex ranges;
+
+  bool empty() const { return every.empty() && by_member.empty() && ranges.empty(); }
+};
 
 // ------------------------------------------------------------- registry --
 
@@ -279,9 +629,9 @@ class Registry final : public CommitListener {
     std::unique_ptr<Transaction> txn = db_.Begin(to);
     TRINE_RETURN_IF_ERROR(q->Hydrate(*txn));
     q->sequence_seen_ = txn->snapshot_sequence();
+    q->serial_ = ++serials_;
     queries_.emplace(q.get(), q);
-    for (size_t i = 0; i < q->watches().size(); ++i)
-      index_[q->watches()[i].type][q->watches()[i].field].push_back({q.get(), i});
+    Attach(q.get());
     return Status::OK();
   }
 
@@ -303,7 +653,14 @@ class Registry final : public CommitListener {
     if (queries_.empty())
       return;
     ++generation_;
+    ++stats_.commits;
     std::vector<QueryImpl*> woken;
+    auto wake = [&](const WatchRef& w) {
+      if (w.query->woken_generation_ == generation_)
+        return;
+      w.query->woken_generation_ = generation_;
+      woken.push_back(w.query);
+    };
     for (const Change& c : cs.changes) {
       auto t = index_.find(c.type);
       if (t == index_.end())
@@ -311,21 +668,35 @@ class Registry final : public CommitListener {
       auto f = t->second.find(c.field);
       if (f == t->second.end())
         continue;
-      for (const WatchRef& w : f->second) {
-        if (w.query->woken_generation_ == generation_)
+      FieldWatches& fw = f->second;
+      for (const WatchRef& w : fw.every) {
+        ++stats_.watches_examined;
+        const QueryImpl& q = *w.query;
+        if (q.watches()[w.index].members_only && q.keep_members_ && !q.members_.contains(c.subject))
           continue;
-        const QueryImpl::Watch& watch = w.query->watches()[w.index];
-        if (watch.range && !watch.range->Contains(c.old_value) &&
-            !watch.range->Contains(c.new_value))
-          continue;
-        if (watch.members_only && w.query->keep_members_ && !w.query->members_.contains(c.subject))
-          continue;
-        w.query->woken_generation_ = generation_;
-        woken.push_back(w.query);
+        wake(w);
       }
+      if (!fw.by_member.empty()) {
+        auto m = members_of_.find(c.type);
+        if (m != members_of_.end()) {
+          auto [begin, end] = m->second.equal_range(c.subject);
+          for (auto it = begin; it != end; ++it) {
+            ++stats_.watches_examined;
+            auto w = fw.by_member.find(it->second);
+            if (w != fw.by_member.end())
+              wake(WatchRef{w->first, w->second});
+          }
+        }
+      }
+      for (const Value* v : {&c.old_value, &c.new_value})
+        if (!v->is_null())
+          fw.ranges.Containing(*v, &stats_.watches_examined, wake);
     }
     if (woken.empty())
       return;
+    // Maintained in registration order, whatever order the index found them in.
+    std::sort(woken.begin(), woken.end(),
+              [](const QueryImpl* a, const QueryImpl* b) { return a->serial_ < b->serial_; });
     std::unique_ptr<Transaction> txn;
     for (QueryImpl* q : woken) {
       if (cs.sequence <= q->sequence_seen_)
@@ -391,26 +762,139 @@ class Registry final : public CommitListener {
 
   void Deliver(QueryImpl& q, const LiveDiff& d);
 
+  LiveRegistryStats stats() {
+    std::lock_guard l(mu_);
+    LiveRegistryStats s = stats_;
+    s.queries = queries_.size();
+    return s;
+  }
+
+  // From QueryImpl::AddMember / RemoveMember (under mu_: during Apply) while
+  // q's members are indexed.
+  void MemberAdded(QueryImpl* q, uint64_t id) {
+    members_of_[q->type_id_].emplace(id, q);
+    if (++q->indexed_members_ > kMaxIndexedMembers)
+      StopIndexingMembers(q);
+  }
+  void MemberRemoved(QueryImpl* q, uint64_t id) {
+    auto m = members_of_.find(q->type_id_);
+    if (m == members_of_.end())
+      return;
+    auto [begin, end] = m->second.equal_range(id);
+    for (auto it = begin; it != end; ++it)
+      if (it->second == q) {
+        m->second.erase(it);
+        --q->indexed_members_;
+        return;
+      }
+  }
+
  private:
-  struct WatchRef {
-    QueryImpl* query;
-    size_t index;
-  };
+  // The subject map costs tens of bytes a member where the bitmap costs a
+  // few bits: a query holding more members than this has its bitmap tested
+  // on each change instead (it is woken by a good share of them anyway).
+  static constexpr uint64_t kMaxIndexedMembers = 1 << 16;
+
+  // Puts q's watches in the index, and its members in the subject map when
+  // one of its watches needs them (members are filled by Hydrate, before).
+  void Attach(QueryImpl* q) {
+    bool members_only = false;
+    for (const QueryImpl::Watch& w : q->watches())
+      members_only = members_only || w.members_only;
+    bool index_members =
+        members_only && q->keep_members_ && q->members_.cardinality() <= kMaxIndexedMembers;
+    if (index_members) {
+      auto& subjects = members_of_[q->type_id_];
+      for (uint64_t id : q->members_)
+        subjects.emplace(id, q);
+      q->indexed_members_ = q->members_.cardinality();
+      q->member_index_ = this;
+    }
+    for (size_t i = 0; i < q->watches().size(); ++i) {
+      const QueryImpl::Watch& w = q->watches()[i];
+      FieldWatches& fw = index_[w.type][w.field];
+      if (w.range)
+        fw.ranges.Add(*w.range, WatchRef{q, i});
+      else if (w.members_only && index_members)
+        fw.by_member.emplace(q, i);
+      else
+        fw.every.push_back(WatchRef{q, i});
+    }
+    q->attached_ = true;
+  }
 
   // Drops q's watches: a query that failed stops being maintained (its
-  // error diff is its last), an unregistered one goes.
+  // error diff is its last), an unregistered one goes. Touches only the
+  // entries of q's own watches and members.
   void Detach(QueryImpl* q) {
-    for (auto& [type, fields] : index_)
-      for (auto& [field, list] : fields)
-        list.erase(std::remove_if(list.begin(), list.end(),
-                                  [&](const WatchRef& w) { return w.query == q; }),
-                   list.end());
+    if (!q->attached_)
+      return;
+    q->attached_ = false;
+    DropMembers(q);
+    for (size_t i = 0; i < q->watches().size(); ++i) {
+      const QueryImpl::Watch& w = q->watches()[i];
+      auto t = index_.find(w.type);
+      if (t == index_.end())
+        continue;
+      auto f = t->second.find(w.field);
+      if (f == t->second.end())
+        continue;
+      FieldWatches& fw = f->second;
+      if (w.range)
+        fw.ranges.Remove(*w.range, q);
+      fw.by_member.erase(q);
+      std::erase_if(fw.every, [&](const WatchRef& r) { return r.query == q; });
+      if (fw.empty())
+        t->second.erase(f);
+      if (t->second.empty())
+        index_.erase(t);
+    }
+  }
+
+  // Takes q's members out of the subject map.
+  void DropMembers(QueryImpl* q) {
+    if (q->member_index_ == nullptr)
+      return;
+    q->member_index_ = nullptr;
+    q->indexed_members_ = 0;
+    auto m = members_of_.find(q->type_id_);
+    if (m == members_of_.end())
+      return;
+    for (uint64_t id : q->members_) {
+      auto [begin, end] = m->second.equal_range(id);
+      for (auto it = begin; it != end; ++it)
+        if (it->second == q) {
+          m->second.erase(it);
+          break;
+        }
+    }
+    if (m->second.empty())
+      members_of_.erase(m);
+  }
+
+  // q holds too many members to index: its members-only watches go back to
+  // testing its bitmap.
+  void StopIndexingMembers(QueryImpl* q) {
+    DropMembers(q);
+    for (size_t i = 0; i < q->watches().size(); ++i) {
+      const QueryImpl::Watch& w = q->watches()[i];
+      if (!w.members_only || w.range)
+        continue;
+      FieldWatches& fw = index_[w.type][w.field];
+      if (fw.by_member.erase(q) > 0)
+        fw.every.push_back(WatchRef{q, i});
+    }
   }
 
   Database& db_;
-  std::mutex mu_;  // queries_, index_, pending_
+  std::mutex mu_;  // everything below but deliver_mu_
   std::unordered_map<QueryImpl*, std::shared_ptr<QueryImpl>> queries_;
-  std::unordered_map<uint64_t, std::unordered_map<uint64_t, std::vector<WatchRef>>> index_;
+  // type -> attribute -> its watches.
+  std::unordered_map<uint64_t, std::unordered_map<uint64_t, FieldWatches>> index_;
+  // type -> subject -> the queries (with members-only watches) holding it.
+  std::unordered_map<uint64_t, std::unordered_multimap<uint64_t, QueryImpl*>> members_of_;
+  LiveRegistryStats stats_;
+  uint64_t serials_ = 0;
   uint64_t generation_ = 0;
   std::deque<std::pair<std::shared_ptr<QueryImpl>, LiveDiff>> pending_;
   std::recursive_mutex deliver_mu_;
@@ -467,6 +951,16 @@ void Registry::Deliver(QueryImpl& q, const LiveDiff& d) {
     std::string Explain() const override { return q.Explain(); }
   } view(q);
   q.callback_(d, view);
+}
+
+void QueryImpl::AddMember(uint64_t id) {
+  if (members_.addChecked(id) && member_index_ != nullptr)
+    member_index_->MemberAdded(this, id);
+}
+
+void QueryImpl::RemoveMember(uint64_t id) {
+  if (members_.removeChecked(id) && member_index_ != nullptr)
+    member_index_->MemberRemoved(this, id);
 }
 
 // -------------------------------------------------------------- compile --
@@ -540,10 +1034,15 @@ Status QueryImpl::Compile(const QueryParams& qp) {
                       "a live query needs a constant, non-negative LIMIT / OFFSET"));
     *dst = static_cast<uint64_t>(v->as_int());
   }
-  if (mode_ == Mode::kAggregate && (L.limit || L.offset || !simple_)) {
+  grouped_ = !L.group_by.empty();
+  for (const BExpr& g : L.group_by)
+    CollectColumns(g, &col_use_, kUseOut);
+  if (mode_ == Mode::kAggregate &&
+      (L.limit || L.offset || !simple_ || (grouped_ && !L.order.empty()))) {
     mode_ = Mode::kRerun;
     why_rerun_ = L.limit || L.offset ? "aggregate with LIMIT / OFFSET: re-run when woken"
-                                     : "aggregate over sub-queries or paths: re-run when woken";
+                 : !simple_          ? "aggregate over sub-queries or paths: re-run when woken"
+                                     : "groups in ORDER BY order: re-run when woken";
   }
   if (mode_ == Mode::kAggregate) {
     for (const BExpr& v : L.out.values)
@@ -747,7 +1246,7 @@ Status QueryImpl::Hydrate(Transaction& txn) {
         members_.clear();
         if (keep_members_)
           for (const auto& r : rows)
-            members_.add(r.id);
+            AddMember(r.id);
         s = Status::OK();
       }
       break;
@@ -764,10 +1263,12 @@ Status QueryImpl::Hydrate(Transaction& txn) {
         s = Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
         break;
       }
-      accs_.assign(agg_nodes_.size(), Acc());
+      groups_.clear();
+      if (!grouped_)
+        groups_[{}].accs.assign(agg_nodes_.size(), Acc());
       members_.clear();
       inputs_.clear();
-      bool store = false;
+      bool store = grouped_;
       for (const BExpr* n : agg_nodes_)
         store = store || n->agg != Agg::kCountStar;
       for (size_t i = 0; i < ids.size(); ++i) {
@@ -776,12 +1277,16 @@ Status QueryImpl::Hydrate(Transaction& txn) {
         if (store)
           inputs_.emplace(ids[i], std::move(inputs[i]));
       }
-      Result<Tree> v = AggregateValue(txn);
-      if (!v.ok()) {
-        s = v.status();
-        break;
+      touched_groups_.clear();
+      for (auto& [key, g] : groups_) {
+        Result<Tree> row = GroupRow(ex, key, g);
+        if (!row.ok()) {
+          s = row.status();
+          break;
+        }
+        g.row = std::move(*row);
       }
-      value_ = std::move(*v);
+      value_ = AggregateResult();
       break;
     }
     case Mode::kRerun: {
@@ -875,7 +1380,7 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
       if (held != entries_.end())
         Erase(id);
       if (keep_members_)
-        members_.remove(id);
+        RemoveMember(id);
       continue;
     }
     bool where_changed = false, used_changed = false;
@@ -915,9 +1420,9 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
       return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
     if (keep_members_) {
       if (r.match)
-        members_.add(w.id);
+        AddMember(w.id);
       else
-        members_.remove(w.id);
+        RemoveMember(w.id);
     }
     Erase(w.id);
     if (!r.match)
@@ -1067,9 +1572,27 @@ Status QueryImpl::ApplyWindowGeneral(const ChangeSet& cs, Transaction& txn, bool
 // ----------------------------------------------------------- aggregates --
 
 void QueryImpl::AddInputs(const std::vector<Value>& in, int sign) {
-  for (size_t i = 0; i < agg_nodes_.size() && i < in.size(); ++i) {
+  size_t n = agg_nodes_.size();
+  std::vector<Value> key;
+  if (grouped_ && in.size() >= n)
+    key.assign(in.begin() + static_cast<ptrdiff_t>(n), in.end());
+  auto found = groups_.find(key);
+  if (found == groups_.end()) {
+    if (sign < 0)
+      return;  // cannot happen: a member's group exists while it is a member
+    found = groups_.emplace(key, Group()).first;
+    found->second.accs.assign(n, Acc());
+  }
+  Group& g = found->second;
+  touched_groups_.insert(key);
+  g.members += sign;
+  if (grouped_ && g.members == 0) {
+    groups_.erase(found);  // the last member left: the group's row goes
+    return;
+  }
+  for (size_t i = 0; i < n && i < in.size(); ++i) {
     const Value& v = in[i];
-    Acc& a = accs_[i];
+    Acc& a = g.accs[i];
     if (v.is_null())
       continue;
     a.count += sign;
@@ -1106,15 +1629,14 @@ void QueryImpl::AddInputs(const std::vector<Value>& in, int sign) {
   }
 }
 
-Result<Tree> QueryImpl::AggregateValue(Transaction& txn) {
-  Executor ex = MakeExecutor(txn);
+Result<Tree> QueryImpl::GroupRow(Executor& ex, const std::vector<Value>& key, const Group& g) {
   std::vector<Value> values;
   for (size_t i = 0; i < agg_nodes_.size(); ++i) {
     const BExpr& n = *agg_nodes_[i];
-    Acc& a = accs_[i];
+    const Acc& a = g.accs[i];
     switch (n.agg) {
       case Agg::kCountStar:
-        values.push_back(Value::Int(static_cast<int64_t>(members_.cardinality())));
+        values.push_back(Value::Int(g.members));
         break;
       case Agg::kCount:
         values.push_back(
@@ -1179,11 +1701,20 @@ Result<Tree> QueryImpl::AggregateValue(Transaction& txn) {
       }
     }
   }
-  Result<Tree> r = ex.AggregateFrom(*top_, values);
+  Result<Tree> r = ex.AggregateFrom(*top_, values, key);
   if (!r.ok())
     return Status::Make(r.status().code(),
                         FormatError(text_, ex.error_pos(), r.status().message()));
   return r;
+}
+
+Tree QueryImpl::AggregateResult() const {
+  if (!grouped_)
+    return groups_.begin()->second.row;
+  Tree a = Tree::Array();
+  for (const auto& [key, g] : groups_)
+    a.Push(g.row);
+  return a;
 }
 
 Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
@@ -1193,8 +1724,9 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
     auto it = inputs_.find(id);
     return it == inputs_.end() ? star : it->second;
   };
-  bool store = !inputs_.empty() || std::any_of(agg_nodes_.begin(), agg_nodes_.end(),
-                                               [](auto* n) { return n->agg != Agg::kCountStar; });
+  bool store = grouped_ || !inputs_.empty() ||
+               std::any_of(agg_nodes_.begin(), agg_nodes_.end(),
+                           [](auto* n) { return n->agg != Agg::kCountStar; });
   std::vector<Work> work;
   for (auto& [id, sc] : subjects) {
     bool member = members_.contains(id);
@@ -1202,7 +1734,7 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
       if (member) {
         ++stats_.evaluated;
         AddInputs(old_inputs(id), -1);
-        members_.remove(id);
+        RemoveMember(id);
         inputs_.erase(id);
       }
       continue;
@@ -1224,12 +1756,12 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
       return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
     if (members_.contains(w.id)) {
       AddInputs(old_inputs(w.id), -1);
-      members_.remove(w.id);
+      RemoveMember(w.id);
       inputs_.erase(w.id);
     }
     if (match) {
       AddInputs(in, +1);
-      members_.add(w.id);
+      AddMember(w.id);
       if (store)
         inputs_.emplace(w.id, std::move(in));
     }
@@ -1281,13 +1813,36 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
       return Status::OK();
     }
     case Mode::kAggregate: {
+      touched_groups_.clear();
       TRINE_RETURN_IF_ERROR(ApplyAggregate(cs, txn));
-      TRINE_ASSIGN_OR_RETURN(Tree v, AggregateValue(txn));
-      if (!(v == value_)) {
+      if (touched_groups_.empty())
+        return Status::OK();
+      Executor ex = MakeExecutor(txn);
+      for (const std::vector<Value>& key : touched_groups_) {
+        auto g = groups_.find(key);
+        if (g == groups_.end())
+          continue;  // emptied: its row goes
+        TRINE_ASSIGN_OR_RETURN(g->second.row, GroupRow(ex, key, g->second));
+      }
+      touched_groups_.clear();
+      Tree v = AggregateResult();
+      if (v == value_)
+        return Status::OK();
+      *changed = true;
+      if (grouped_) {
+        // Group rows are addressed by their key's id: a group whose
+        // aggregates moved is one `changed`.
+        std::vector<const Tree*> a, b;
+        for (const Tree& t : value_.items())
+          a.push_back(&t);
+        for (const Tree& t : v.items())
+          b.push_back(&t);
+        DiffLists({}, a, b, &out->changes);
+        value_ = std::move(v);
+      } else {
         value_ = std::move(v);
         out->value_changed = true;
         out->value = value_;
-        *changed = true;
       }
       return Status::OK();
     }
@@ -1346,6 +1901,9 @@ std::string QueryImpl::Explain() const {
       break;
     case Mode::kAggregate:
       o << "aggregate: set of matching subjects (roaring bitmap); ";
+      if (grouped_)
+        o << "accumulators per GROUP BY key (a group's row is re-made when a member "
+             "joins, leaves or changes; it goes with its last member); ";
       for (size_t i = 0; i < agg_nodes_.size(); ++i) {
         const BExpr& n = *agg_nodes_[i];
         static const char* names[] = {"count", "count(*)", "sum", "avg", "min", "max", "exists"};
@@ -1430,6 +1988,38 @@ std::string LiveDiff::ToJson() const {
   return out + "}";
 }
 
+namespace treeql::live {
+
+Result<std::shared_ptr<QueryImpl>> CompileLive(Database& db, const std::string& text) {
+  auto q = std::make_shared<QueryImpl>(db, text);
+  TRINE_RETURN_IF_ERROR(q->Compile(QueryParams{}));
+  return q;
+}
+
+const Plan& LivePlan(const QueryImpl& q) {
+  return q.plan_;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> LiveWatches(const QueryImpl& q) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const QueryImpl::Watch& w : q.watches())
+    out.emplace_back(w.type, w.field);
+  return out;
+}
+
+Status HydrateLive(QueryImpl& q, Transaction& txn) {
+  std::lock_guard l(q.mu_);
+  return q.Hydrate(txn);
+}
+
+Status ApplyLive(QueryImpl& q, const ChangeSet& cs, Transaction& txn, LiveDiff* diff,
+                 bool* changed) {
+  std::lock_guard l(q.mu_);
+  return q.Apply(cs, txn, diff, changed);
+}
+
+}  // namespace treeql::live
+
 Result<std::unique_ptr<LiveQuery>> Subscribe(Database& db, std::string_view query,
                                              const QueryParams& params, LiveCallback callback) {
   auto q = std::make_shared<treeql::live::QueryImpl>(db, std::string(query));
@@ -1444,6 +2034,10 @@ Result<std::string> ExplainLive(Database& db, std::string_view query, const Quer
   treeql::live::QueryImpl q(db, std::string(query));
   TRINE_RETURN_IF_ERROR(q.Compile(params));
   return q.Explain();
+}
+
+LiveRegistryStats GetLiveRegistryStats(Database& db) {
+  return RegistryOf(db)->stats();
 }
 
 }  // namespace trine
