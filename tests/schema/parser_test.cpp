@@ -516,23 +516,23 @@ TEST(SchemaParserTest, HeaderSyntaxErrors) {
             "TABLE A = -1 {}\n"
             "          ^\n");
   EXPECT_EQ(Error("TABLEA {}"),
-            "t.schema:1:1: error: expected TABLE\n"
+            "t.schema:1:1: error: expected TABLE or VIEW\n"
             "TABLEA {}\n"
             "^\n");
   EXPECT_EQ(Error("CREATE TABLE A {}"),
-            "t.schema:1:1: error: expected TABLE\n"
+            "t.schema:1:1: error: expected TABLE or VIEW\n"
             "CREATE TABLE A {}\n"
             "^\n");
   EXPECT_EQ(Error("TABLE A {} garbage"),
-            "t.schema:1:12: error: expected TABLE\n"
+            "t.schema:1:12: error: expected TABLE or VIEW\n"
             "TABLE A {} garbage\n"
             "           ^\n");
   EXPECT_EQ(Error("TABLE A {};;"),
-            "t.schema:1:12: error: expected TABLE\n"
+            "t.schema:1:12: error: expected TABLE or VIEW\n"
             "TABLE A {};;\n"
             "           ^\n");
   EXPECT_EQ(Error("TABLE A {}\n}"),
-            "t.schema:2:1: error: expected TABLE\n"
+            "t.schema:2:1: error: expected TABLE or VIEW\n"
             "}\n"
             "^\n");
 }
