@@ -126,6 +126,7 @@ Status RefreshView(Database& db, std::string_view name);
 Result<std::string> ExplainLive(Database& db, std::string_view query,
                                 const QueryParams& params = {});
 
+// The counters of `db`'s live-query registry.
 LiveRegistryStats GetLiveRegistryStats(Database& db);
 
 }  // namespace trine
