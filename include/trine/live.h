@@ -117,12 +117,11 @@ Result<std::unique_ptr<LiveQuery>> Subscribe(Database& db, std::string_view quer
                                              const QueryParams& params = {},
                                              LiveCallback callback = {});
 
-// The live operator graph of `query` without subscribing.
 // Views (schema files' VIEW statements, see treeql/live/views.cpp): rebuilds
-// the view `name` from its query in one transaction (REFRESH VIEW). Its
-// state becomes fresh.
+// the view `name` from its query in one transaction. Its state becomes fresh.
 Status RefreshView(Database& db, std::string_view name);
 
+// The live operator graph of `query` without subscribing.
 Result<std::string> ExplainLive(Database& db, std::string_view query,
                                 const QueryParams& params = {});
 
