@@ -159,6 +159,7 @@ struct Statement {
     kBegin,     // BEGIN [DURABLE]
     kCommit,    // COMMIT
     kRollback,  // ROLLBACK
+    kRefresh,   // REFRESH VIEW type
     kSchema,    // TABLE ... { ... }: schema_text is passed to the schema parser
   };
   Kind kind = Kind::kSelect;

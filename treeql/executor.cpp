@@ -858,20 +858,8 @@ Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& pa
       }
     bool last_desc = level.order.back().descending;
     auto less = [&](uint32_t x, uint32_t y) {
-      for (size_t k = 0; k < nk; ++k) {
-        const Value& a = keys[x * nk + k];
-        const Value& c = keys[y * nk + k];
-        const OrderKey& ok = level.order[k];
-        if (a.is_null() || c.is_null()) {
-          if (a.is_null() && c.is_null())
-            continue;
-          // NULLs last (or first with NULLS FIRST), whatever the direction.
-          return a.is_null() == ok.nulls_first;
-        }
-        int cmp = SortCompare(a, c);
-        if (cmp != 0)
-          return ok.descending ? cmp > 0 : cmp < 0;
-      }
+      if (int c = CompareOrderKeys(level.order, &keys[x * nk], &keys[y * nk]); c != 0)
+        return c < 0;
       return last_desc ? b->ids[x] > b->ids[y] : b->ids[x] < b->ids[y];
     };
     for (auto& f : *finals) {
@@ -1037,6 +1025,20 @@ Result<Tree> Executor::Impl::AggregateRow(const Level& level, Batch* b,
   return t;
 }
 
+int CompareOrderKeys(const std::vector<OrderKey>& order, const Value* a, const Value* b) {
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (a[k].is_null() || b[k].is_null()) {
+      if (a[k].is_null() && b[k].is_null())
+        continue;
+      return a[k].is_null() == order[k].nulls_first ? -1 : 1;
+    }
+    int c = SortCompare(a[k], b[k]);
+    if (c != 0)
+      return order[k].descending ? -c : c;
+  }
+  return 0;
+}
+
 bool GroupKeyLess::operator()(const std::vector<Value>& a, const std::vector<Value>& b) const {
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
     if (a[i].is_null() || b[i].is_null()) {
@@ -1098,23 +1100,9 @@ Status Executor::Impl::GroupRows(const Level& level, Batch* b, const std::vector
   }
   group_values.clear();
   if (!level.order.empty()) {
-    // Like rows: NULLs last (or first with NULLS FIRST) whatever the
-    // direction; ties in key order.
+    // Ties stay in key order.
     std::stable_sort(built.begin(), built.end(), [&](const Built& x, const Built& y) {
-      for (size_t k = 0; k < level.order.size(); ++k) {
-        const Value& a = x.order[k];
-        const Value& c = y.order[k];
-        const OrderKey& ok = level.order[k];
-        if (a.is_null() || c.is_null()) {
-          if (a.is_null() && c.is_null())
-            continue;
-          return a.is_null() == ok.nulls_first;
-        }
-        int cmp = SortCompare(a, c);
-        if (cmp != 0)
-          return ok.descending ? cmp > 0 : cmp < 0;
-      }
-      return false;
+      return CompareOrderKeys(level.order, x.order.data(), y.order.data()) < 0;
     });
   }
   uint64_t off = b->group_off.empty() ? 0 : b->group_off[p];

@@ -13,6 +13,11 @@
 
 namespace trine::treeql {
 
+// Two rows' ORDER BY key values (`order.size()` each) in ORDER BY order:
+// -1, 0 or 1. NULLs sort last (first with NULLS FIRST) whatever the
+// direction; ties are for the caller to break.
+int CompareOrderKeys(const std::vector<OrderKey>& order, const Value* a, const Value* b);
+
 // GROUP BY keys in result order: value by value (numbers equal across int,
 // float and decimal are one key), NULLs last.
 struct GroupKeyLess {

@@ -4,7 +4,8 @@
 //
 //   script    = [ stmt ] { ";" [ stmt ] } ;                  (empty statements are skipped)
 //   stmt      = [ "LIVE" ] query | "EXPLAIN" [ "LIVE" ] query | insert | update | delete
-//             | set | retract | "BEGIN" [ "DURABLE" ] | "COMMIT" | "ROLLBACK" | table | view ;
+//             | set | retract | "BEGIN" [ "DURABLE" ] | "COMMIT" | "ROLLBACK"
+//             | "REFRESH" "VIEW" name | table | view ;
 //   query     = "SELECT" expr [ "FROM" name [ "AS" ident ] [ "WHERE" expr ]
 //                 [ "GROUP" "BY" exprs ] [ "ORDER" "BY" order { "," order } ]
 //                 [ "LIMIT" expr ] [ "OFFSET" expr ] ] ;
@@ -1003,7 +1004,8 @@ constexpr Keyword kw_select("SELECT"), kw_from("FROM"), kw_where("WHERE"), kw_or
     kw_insert("INSERT"), kw_update("UPDATE"), kw_delete("DELETE"), kw_set("SET"),
     kw_retract("RETRACT"), kw_asc("ASC"), kw_desc("DESC"), kw_nulls("NULLS"), kw_first("FIRST"),
     kw_last("LAST"), kw_distinct("DISTINCT"), kw_begin("BEGIN"), kw_durable("DURABLE"),
-    kw_commit("COMMIT"), kw_rollback("ROLLBACK"), kw_group("GROUP");
+    kw_commit("COMMIT"), kw_rollback("ROLLBACK"), kw_group("GROUP"), kw_refresh("REFRESH"),
+    kw_view("VIEW");
 
 constexpr Punct p_lparen("("), p_rparen(")"), p_lbracket("["), p_rbracket("]"), p_lbrace("{"),
     p_rbrace("}"), p_comma(","), p_dot("."), p_colon(":"), p_star("*"), p_slash("/"),
@@ -1074,6 +1076,7 @@ x3::rule<class items_close_id> const items_close = "',' or '}'";
 x3::rule<class key_colon_id> const key_colon = "':' after the key";
 x3::rule<class order_by_id> const order_by = "BY after ORDER";
 x3::rule<class group_by_id> const group_by = "BY after GROUP";
+x3::rule<class refresh_view_id> const refresh_view = "VIEW after REFRESH";
 x3::rule<class live_query_id, ast::Query> const live_query = "SELECT after LIVE";
 x3::rule<class explain_query_id, ast::Query> const explain_query =
     "SELECT or LIVE SELECT after EXPLAIN";
@@ -1213,7 +1216,8 @@ auto const statement_def = start[begin_node] >> (
     | (kw_retract[stmt_kind(SKind::kRetract)] > triple[set_triple])
     | (kw_begin[stmt_kind(SKind::kBegin)] >> -kw_durable[set_durable])
     | kw_commit[stmt_kind(SKind::kCommit)]
-    | kw_rollback[stmt_kind(SKind::kRollback)]);
+    | kw_rollback[stmt_kind(SKind::kRollback)]
+    | (kw_refresh[stmt_kind(SKind::kRefresh)] > refresh_view > type_name[from_type]));
 
 auto const type_name_def = any_name;
 auto const alias_name_def = ident;
@@ -1230,6 +1234,7 @@ auto const items_close_def = p_rbrace;
 auto const key_colon_def = p_colon;
 auto const order_by_def = kw_by;
 auto const group_by_def = kw_by;
+auto const refresh_view_def = kw_view;
 auto const live_query_def = query;
 auto const explain_query_def = query;
 auto const insert_shape_def = shape;
@@ -1246,8 +1251,8 @@ BOOST_SPIRIT_DEFINE(expr, conj, neg, cmp, cmp_tail, is_tail, negatable, in_list,
                     triple, assignment, statement)
 BOOST_SPIRIT_DEFINE(type_name, alias_name, first_step, field_name, reverse_type, reverse_dot,
                     triple_field, rparen, rbracket, args_close, list_close, items_close, key_colon,
-                    order_by, group_by, live_query, explain_query, insert_shape, update_set, equals,
-                    subject_open, subject_close, triple_dot)
+                    order_by, group_by, refresh_view, live_query, explain_query, insert_shape,
+                    update_set, equals, subject_open, subject_close, triple_dot)
 
 // ---- after parsing ----
 
@@ -1490,7 +1495,7 @@ Result<std::vector<ast::Statement>> Parse(std::string_view text) {
       if (!x3::phrase_parse(stop, last, x3::with<state_tag>(state)[statement], Trivia{}, st)) {
         return fail(p,
                     "expected a statement (SELECT, INSERT, UPDATE, DELETE, SET, RETRACT, "
-                    "BEGIN, COMMIT, ROLLBACK, EXPLAIN, LIVE or TABLE)");
+                    "BEGIN, COMMIT, ROLLBACK, EXPLAIN, LIVE, TABLE, VIEW or REFRESH VIEW)");
       }
       It next = SkipTrivia(stop, last);
       if (next != last && *next != ';') {

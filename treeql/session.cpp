@@ -95,8 +95,9 @@ Result<Value> ToFieldValue(const Tree& t, const TypeInfo& type, const std::strin
 Status Session::Impl::RunSchema(const ast::Statement& st, std::string_view text,
                                 StatementResult* r) {
   if (txn)
-    return Positioned(text, st.pos,
-                      Status::InvalidArgument("TABLE statements cannot run inside a transaction"));
+    return Positioned(
+        text, st.pos,
+        Status::InvalidArgument("TABLE and VIEW statements cannot run inside a transaction"));
   // Blank out everything before the statement (newlines kept) so that the
   // schema parser's line and column numbers are those of the whole text.
   std::string padded(text.substr(0, st.end));
@@ -330,6 +331,19 @@ Status Session::Impl::RunStatement(const ast::Statement& st, std::string_view te
       }
       return Status::OK();
     }
+    case K::kRefresh: {
+      if (txn)
+        return Positioned(text, st.pos,
+                          Status::InvalidArgument("REFRESH VIEW cannot run inside a transaction"));
+      Status s = RefreshView(db, st.type);
+      if (!s.ok())
+        return Positioned(text, st.type_pos, s);
+      r->kind = StatementResult::Kind::kSchema;
+      r->verb = "REFRESH VIEW";
+      r->text = st.type + ": refreshed";
+      r->count = 1;
+      return Status::OK();
+    }
     default:
       break;
   }
@@ -462,7 +476,7 @@ Result<std::unique_ptr<Session::Prepared>> Session::Prepare(std::string_view sta
     return Status::InvalidArgument("Prepare takes exactly one statement");
   using K = ast::Statement::Kind;
   K k = sts[0].kind;
-  if (k == K::kSchema || k == K::kBegin || k == K::kCommit || k == K::kRollback)
+  if (k == K::kSchema || k == K::kBegin || k == K::kCommit || k == K::kRollback || k == K::kRefresh)
     return Status::InvalidArgument("only queries and writes can be prepared");
   uint32_t pos = sts[0].pos;
   Result<Plan> plan = treeql::Bind(sts[0], impl_->db, &pos);

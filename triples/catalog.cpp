@@ -54,6 +54,13 @@ const TypeInfo* Catalog::Find(std::string_view name) const {
   return it == ids.end() ? nullptr : FindId(it->second);
 }
 
+bool Catalog::has_views() const {
+  for (const auto& [id, t] : types)
+    if (t.is_view())
+      return true;
+  return false;
+}
+
 const TypeInfo* Catalog::FindId(uint64_t id) const {
   auto it = types.find(id);
   return it == types.end() ? nullptr : &it->second;

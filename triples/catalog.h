@@ -41,6 +41,8 @@ struct Catalog {
 
   const TypeInfo* Find(std::string_view name) const;
   const TypeInfo* FindId(uint64_t id) const;
+  // Whether any type is a view (commits then run the view maintainer).
+  bool has_views() const;
 };
 
 // The catalog triples (key -> stored value) that describe `type`. Ref

@@ -323,10 +323,9 @@ Status DatabaseImpl::CreateDynamicField(uint64_t type_id, const std::string& nam
   return Status::OK();
 }
 
-std::vector<Change> CoalesceChanges(const std::vector<Change>& writes) {
+std::vector<Change> CoalesceChanges(std::vector<Change> all) {
   // Per triple: the value before the transaction and the value after it; a
   // value written and reset is no change.
-  std::vector<Change> all = writes;
   std::stable_sort(all.begin(), all.end(), [](const Change& a, const Change& b) {
     return std::tie(a.type, a.subject, a.field) < std::tie(b.type, b.subject, b.field);
   });
@@ -406,7 +405,7 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
       }
     }
   }
-  if (view_support_ != nullptr) {
+  if (view_support_ != nullptr && txn->catalog_->has_views()) {
     // Views refreshed on commit join this batch: the maintainer reads the
     // state this commit will make (no commit can come in between: we hold
     // the lock) and writes view rows through the transaction.
@@ -466,7 +465,7 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
   ChangeSet cs;
   cs.sequence = sequence;
   if (!listeners_.empty())
-    cs.changes = CoalesceChanges(txn->changes_);
+    cs.changes = CoalesceChanges(std::move(txn->changes_));
   TrimRecentLocked();
   Notify(cs);
   return Status::OK();

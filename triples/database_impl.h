@@ -31,7 +31,7 @@ class TxnImpl;
 
 // A transaction's writes coalesced per triple, sorted by (type, subject,
 // field); writes that end where they began are dropped.
-std::vector<Change> CoalesceChanges(const std::vector<Change>& writes);
+std::vector<Change> CoalesceChanges(std::vector<Change> writes);
 
 class DatabaseImpl final : public Database {
  public:

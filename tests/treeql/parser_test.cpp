@@ -227,6 +227,8 @@ std::string DumpStatement(const ast::Statement& st) {
       return "(commit)";
     case K::kRollback:
       return "(rollback)";
+    case K::kRefresh:
+      return "(refresh-view " + st.type + ")";
     case K::kSchema:
       return "(table " + Value::String(st.schema_text).ToString() + ")";
   }
@@ -285,6 +287,7 @@ TEST(TreeqlParserTest, Select) {
       {"EXPLAIN SELECT a FROM T WHERE a = 1",
        "(explain (select (path a) (from T) (where (= (path a) 1))))"},
       {"explain live select a from T", "(explain live (select (path a) (from T)))"},
+      {"refresh view Order", "(refresh-view Order)"},
       {"SELECT a FROM T ORDER BY a, b ASC, c DESC, d NULLS FIRST, e DESC NULLS LAST, f ASC nulls "
        "last",
        "(select (path a) (from T) (order-by (asc (path a)) (asc (path b)) (desc (path c)) (asc "
@@ -712,9 +715,13 @@ TEST(TreeqlParserTest, Errors) {
        "                                ^"},
       {"FROM T",
        "1:1: expected a statement (SELECT, INSERT, UPDATE, DELETE, SET, RETRACT, BEGIN, COMMIT, "
-       "ROLLBACK, EXPLAIN, LIVE or TABLE)\n"
+       "ROLLBACK, EXPLAIN, LIVE, TABLE, VIEW or REFRESH VIEW)\n"
        "FROM T\n"
        "^"},
+      {"REFRESH x",
+       "1:9: expected VIEW after REFRESH\n"
+       "REFRESH x\n"
+       "        ^"},
       {"LIVE x",
        "1:6: expected SELECT after LIVE\n"
        "LIVE x\n"

@@ -223,8 +223,15 @@ TEST(ViewTest, RandomWorkloadReopenAndManualRefresh) {
 
   // The manual view went stale; REFRESH VIEW makes it fresh and exact.
   EXPECT_EQ(StateOf(**db, "Counted", "state"), R"(["stale"])");
-  ASSERT_TRUE(RefreshView(**db, "Counted").ok());
+  Result<std::vector<StatementResult>> refreshed = s->Execute("REFRESH VIEW Counted");
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status().ToString();
+  EXPECT_EQ(refreshed->back().text, "Counted: refreshed");
   EXPECT_EQ(StateOf(**db, "Counted", "state"), R"(["fresh"])");
+  EXPECT_EQ(StateOf(**db, "Counted", "builds"), "[2]");
+  Result<std::vector<StatementResult>> unknown = s->Execute("REFRESH VIEW Nope");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("1:14: no view named 'Nope'"), std::string::npos)
+      << unknown.status().message();
   EXPECT_EQ(StoredRows(**db, "Counted"), FreshRows(**db, "Counted"));
 
   // A changed definition rebuilds the view (and only that one).

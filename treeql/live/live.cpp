@@ -1134,18 +1134,8 @@ Status QueryImpl::Compile(const QueryParams& qp) {
 bool QueryImpl::Less(const std::vector<Value>& ka, uint64_t a, const std::vector<Value>& kb,
                      uint64_t b) const {
   const auto& order = top_->order;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const Value& x = ka[k];
-    const Value& y = kb[k];
-    if (x.is_null() || y.is_null()) {
-      if (x.is_null() && y.is_null())
-        continue;
-      return x.is_null() == order[k].nulls_first;
-    }
-    int c = SortCompare(x, y);
-    if (c != 0)
-      return order[k].descending ? c > 0 : c < 0;
-  }
+  if (int c = CompareOrderKeys(order, ka.data(), kb.data()); c != 0)
+    return c < 0;
   bool last_desc = !order.empty() && order.back().descending;
   return last_desc ? a > b : a < b;
 }

@@ -85,6 +85,24 @@ TypeInfo StateType() {
   return t;
 }
 
+// A view's query bound against the current schema; on error `*pos` is where
+// in `text` it went wrong.
+Result<Plan> BindView(Database& db, const std::string& text, uint32_t* pos) {
+  *pos = 0;
+  TRINE_ASSIGN_OR_RETURN(std::vector<ast::Statement> sts, Parse(text));
+  if (sts.size() != 1 || sts[0].kind != ast::Statement::Kind::kSelect || sts[0].live) {
+    *pos = sts.empty() ? 0 : sts[0].pos;
+    return Status::InvalidArgument("a view is defined by one SELECT");
+  }
+  TRINE_ASSIGN_OR_RETURN(Plan plan, Bind(sts[0], db, pos));
+  *pos = plan.query->pos;
+  if (plan.query->type.empty())
+    return Status::InvalidArgument("a view needs FROM");
+  if (plan.param_count > 0 || !plan.param_names.empty())
+    return Status::InvalidArgument("a view's query cannot have parameters");
+  return plan;
+}
+
 class ViewManager final : public triples::ViewSupport {
  public:
   explicit ViewManager(Database& db) : db_(db) {}
@@ -298,11 +316,8 @@ Status ViewManager::Rebuild(const std::string& name, const SchemaUpdateOptions& 
   to.durability = Durability::kDurable;
   Status built = db_.Run(
       [&](Transaction& txn) -> Status {
-        TRINE_ASSIGN_OR_RETURN(std::vector<ast::Statement> sts, Parse(t->view_query));
-        if (sts.size() != 1)
-          return Status::InvalidArgument("view " + name + ": its query is not one SELECT");
         uint32_t pos = 0;
-        Result<Plan> plan = Bind(sts[0], db_, &pos);
+        Result<Plan> plan = BindView(db_, t->view_query, &pos);
         if (!plan.ok())
           return Status::Make(
               plan.status().code(),
@@ -370,26 +385,13 @@ Result<SchemaReport> ViewManager::DefineViews(const std::vector<Definition>& def
       types.push_back(StateType());
     const Definition& d = defs[i];
     error->view = i;
-    TRINE_ASSIGN_OR_RETURN(std::vector<ast::Statement> sts, Parse(d.query));
-    if (sts.size() != 1 || sts[0].kind != ast::Statement::Kind::kSelect || sts[0].live) {
-      error->offset = sts.empty() ? 0 : sts[0].pos;
-      return Status::InvalidArgument("a view is defined by one SELECT");
-    }
     uint32_t pos = 0;
-    Result<Plan> plan = Bind(sts[0], db_, &pos);
+    Result<Plan> plan = BindView(db_, d.query, &pos);
     if (!plan.ok()) {
       error->offset = pos;
       return plan.status();
     }
     const Level& top = *plan->query;
-    if (top.type.empty()) {
-      error->offset = top.pos;
-      return Status::InvalidArgument("a view needs FROM");
-    }
-    if (plan->param_count > 0 || !plan->param_names.empty()) {
-      error->offset = top.pos;
-      return Status::InvalidArgument("a view's query cannot have parameters");
-    }
     std::optional<TypeInfo> existing = db_.FindType(d.name);
     TypeInfo t;
     t.name = d.name;
