@@ -3,8 +3,11 @@
 // allocates); memory_usage() may be read from any thread.
 #pragma once
 
+#include <sys/mman.h>
+
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -37,12 +40,22 @@ class Arena {
 
  private:
   static constexpr size_t kBlockSize = 256 << 10;
+  static constexpr size_t kHugeBlockSize = 2 << 20;
+  static constexpr size_t kHugeAfter = 4 << 20;
 
   char* AllocateFallback(size_t bytes) {
     if (bytes > kBlockSize / 4)
       return NewBlock(bytes);  // big entries get their own block
-    ptr_ = NewBlock(kBlockSize);
-    left_ = kBlockSize;
+    // A memtable that has grown past a few blocks continues in huge-page
+    // blocks: a skiplist search touches a node on a random page per step,
+    // and with 4 KiB pages most of those steps also miss the TLB.
+    size_t size = usage_.load(std::memory_order_relaxed) >= kHugeAfter ? kHugeBlockSize : kBlockSize;
+    ptr_ = size == kHugeBlockSize ? NewHugeBlock() : nullptr;
+    if (ptr_ == nullptr) {
+      size = kBlockSize;
+      ptr_ = NewBlock(kBlockSize);
+    }
+    left_ = size;
     char* r = ptr_;
     ptr_ += bytes;
     left_ -= bytes;
@@ -53,10 +66,33 @@ class Arena {
     usage_.fetch_add(bytes + sizeof(char*), std::memory_order_relaxed);
     return blocks_.back().get();
   }
+  // A 2 MiB-aligned block advised for transparent huge pages; nullptr if
+  // the mapping fails (the caller falls back to a small block).
+  char* NewHugeBlock() {
+    void* m = mmap(nullptr, 2 * kHugeBlockSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (m == MAP_FAILED)
+      return nullptr;
+    auto base = reinterpret_cast<uintptr_t>(m);
+    uintptr_t aligned = (base + kHugeBlockSize - 1) & ~(uintptr_t{kHugeBlockSize} - 1);
+    if (aligned > base)
+      munmap(m, aligned - base);
+    if (uintptr_t end = base + 2 * kHugeBlockSize; end > aligned + kHugeBlockSize)
+      munmap(reinterpret_cast<void*>(aligned + kHugeBlockSize), end - aligned - kHugeBlockSize);
+    auto* p = reinterpret_cast<char*>(aligned);
+    madvise(p, kHugeBlockSize, MADV_HUGEPAGE);
+    huge_.push_back(std::unique_ptr<char, Unmap>(p));
+    usage_.fetch_add(kHugeBlockSize, std::memory_order_relaxed);
+    return p;
+  }
+  struct Unmap {
+    void operator()(char* p) const { munmap(p, kHugeBlockSize); }
+  };
 
   char* ptr_ = nullptr;
   size_t left_ = 0;
   std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::unique_ptr<char, Unmap>> huge_;
   std::atomic<size_t> usage_{0};
   std::atomic<size_t> used_{0};
 };

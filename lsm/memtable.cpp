@@ -92,15 +92,16 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
   return CompareInternal(ka, ta, kb, tb);
 }
 
-uint64_t MemTable::KeyComparator::prefix(const char* entry) const {
+KeyPrefix MemTable::KeyComparator::prefix(const char* entry) const {
   uint64_t tag;
   std::string_view k = DecodeKey(entry, &tag);
-  unsigned char buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  unsigned char buf[16] = {};
   if (!k.empty())
-    std::memcpy(buf, k.data(), k.size() < 8 ? k.size() : 8);
-  uint64_t v;
-  std::memcpy(&v, buf, 8);
-  return __builtin_bswap64(v);
+    std::memcpy(buf, k.data(), k.size() < 16 ? k.size() : 16);
+  uint64_t hi, lo;
+  std::memcpy(&hi, buf, 8);
+  std::memcpy(&lo, buf + 8, 8);
+  return KeyPrefix{__builtin_bswap64(hi), __builtin_bswap64(lo)};
 }
 
 MemTable::MemTable() : table_(KeyComparator(), &arena_) {}

@@ -65,9 +65,8 @@ class MemTable {
   // Entry layout in the arena: varint32 klen, key, fixed64 tag, varint32 vlen, value.
   struct KeyComparator {
     int operator()(const char* a, const char* b) const;
-    // The first 8 bytes of the entry's user key, big-endian, zero-padded:
-    // different prefixes order like the keys.
-    uint64_t prefix(const char* entry) const;
+    // The first 16 bytes of the entry's user key (skiplist.h).
+    KeyPrefix prefix(const char* entry) const;
   };
   using Table = SkipList<KeyComparator>;
 

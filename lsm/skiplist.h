@@ -3,10 +3,13 @@
 // nodes are never removed until the list is destroyed, and a node is
 // published with a release store only after it is fully built.
 //
-// Each node caches a 64-bit prefix of its key whose order agrees with the
+// Each node caches a 16-byte prefix of its key whose order agrees with the
 // full comparison whenever two prefixes differ. Most comparisons during a
 // search are then decided inside the node, without following the node's key
-// pointer: one cache miss per visited node instead of two.
+// pointer: one cache miss per visited node instead of two. Sixteen bytes,
+// because the store's index keys spend their first eight on the keyspace,
+// type, field and the high half of an integer value, which most entries of
+// one index share.
 #pragma once
 
 #include <atomic>
@@ -18,8 +21,16 @@
 
 namespace trine {
 
+// The first 16 bytes of a key, big-endian, zero-padded: comparing two of
+// them as numbers orders them like the keys whenever they differ.
+struct KeyPrefix {
+  uint64_t hi = 0, lo = 0;
+  bool operator==(const KeyPrefix&) const = default;
+  bool operator<(const KeyPrefix& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
+};
+
 // Cmp: int operator()(const char* a, const char* b) const, like memcmp, and
-// uint64_t prefix(const char* key) const (see above).
+// KeyPrefix prefix(const char* key) const (see above).
 template <typename Cmp>
 class SkipList {
  private:
@@ -34,7 +45,7 @@ class SkipList {
   // REQUIRES: no entry equal to `key` is in the list; external synchronization.
   void Insert(const char* key) {
     Node* prev[kMaxHeight];
-    const uint64_t kp = cmp_.prefix(key);
+    const KeyPrefix kp = cmp_.prefix(key);
     Node* x = FindGreaterOrEqual(key, kp, prev);
     assert(x == nullptr || cmp_(key, x->key) != 0);
     (void)x;
@@ -86,7 +97,7 @@ class SkipList {
 
   struct Node {
     const char* key;
-    uint64_t prefix;
+    KeyPrefix prefix;
     Node* Next(int n) { return next[n].load(std::memory_order_acquire); }
     void SetNext(int n, Node* x) { next[n].store(x, std::memory_order_release); }
     Node* NoBarrierNext(int n) { return next[n].load(std::memory_order_relaxed); }
@@ -98,7 +109,7 @@ class SkipList {
     char* mem = arena_->AllocateAligned(sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1));
     Node* n = new (mem) Node;
     n->key = key;
-    n->prefix = 0;
+    n->prefix = KeyPrefix{};
     for (int i = 1; i < height; ++i)
       new (&n->next[i]) std::atomic<Node*>(nullptr);
     return n;
@@ -119,13 +130,13 @@ class SkipList {
   }
 
   // Whether node n's key sorts before `key` (whose prefix is kp).
-  bool Before(const Node* n, const char* key, uint64_t kp) const {
+  bool Before(const Node* n, const char* key, const KeyPrefix& kp) const {
     if (n->prefix != kp)
       return n->prefix < kp;
     return cmp_(n->key, key) < 0;
   }
 
-  Node* FindGreaterOrEqual(const char* key, uint64_t kp, Node** prev) const {
+  Node* FindGreaterOrEqual(const char* key, const KeyPrefix& kp, Node** prev) const {
     Node* x = head_;
     int level = max_height_.load(std::memory_order_relaxed) - 1;
     while (true) {
@@ -142,7 +153,7 @@ class SkipList {
     }
   }
 
-  Node* FindLessThan(const char* key, uint64_t kp) const {
+  Node* FindLessThan(const char* key, const KeyPrefix& kp) const {
     Node* x = head_;
     int level = max_height_.load(std::memory_order_relaxed) - 1;
     while (true) {

@@ -462,17 +462,31 @@ Status TxnImpl::Update(std::string_view type_name, uint64_t id, const Fields& fi
     TRINE_ASSIGN_OR_RETURN(const FieldInfo* f, ResolveField(type, name, !value.is_null()));
     if (f == nullptr)
       continue;  // retracting an attribute that never existed
+    for (const auto& g : given)
+      if (g.first == f->number)
+        return Status::InvalidArgument(FieldLabel(*type, *f) + " is given twice");
     given.emplace_back(f->number, value);
   }
-  TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
+  // The old values are read first: a stored value implies the entity exists
+  // (see Get below), so the presence key is read only when none is found.
+  std::vector<Value> old(given.size());
+  bool exists = false;
+  for (size_t i = 0; i < given.size(); ++i) {
+    TRINE_ASSIGN_OR_RETURN(old[i], ReadValue(type->id, given[i].first, id));
+    exists = exists || !old[i].is_null();
+  }
+  if (!exists) {
+    TRINE_ASSIGN_OR_RETURN(exists, Exists(type->id, id));
+  }
   if (!exists)
     return Status::NotFound(type->name + "[" + std::to_string(id) + "] does not exist");
-  for (auto& [number, value] : given) {
-    const FieldInfo& f = *type->FindNumber(number);
+  for (size_t i = 0; i < given.size(); ++i) {
+    const FieldInfo& f = *type->FindNumber(given[i].first);
+    const Value& value = given[i].second;
     if (value.is_null() && f.required && f.state == FieldInfo::State::kActive)
       return Status::InvalidArgument(FieldLabel(*type, f) + " is REQUIRED");
     TRINE_ASSIGN_OR_RETURN(Value v, Coerce(*type, f, value));
-    TRINE_RETURN_IF_ERROR(WriteValue(*type, f, id, v, nullptr));
+    TRINE_RETURN_IF_ERROR(WriteValue(*type, f, id, v, &old[i]));
   }
   return Status::OK();
 }
@@ -511,14 +525,21 @@ Status TxnImpl::Put(std::string_view type_name, uint64_t id, const Fields& field
 Status TxnImpl::Delete(std::string_view type_name, uint64_t id) {
   TRINE_RETURN_IF_ERROR(CheckWritable());
   TRINE_ASSIGN_OR_RETURN(const TypeInfo* type, ResolveWritableType(type_name));
-  TRINE_ASSIGN_OR_RETURN(bool exists, Exists(type->id, id));
+  // As in Update: a stored value proves the entity exists.
+  std::vector<Value> old(type->fields.size());
+  bool exists = false;
+  for (size_t i = 0; i < old.size(); ++i) {
+    TRINE_ASSIGN_OR_RETURN(old[i], ReadValue(type->id, type->fields[i].number, id));
+    exists = exists || !old[i].is_null();
+  }
+  if (!exists) {
+    TRINE_ASSIGN_OR_RETURN(exists, Exists(type->id, id));
+  }
   if (!exists)
     return Status::NotFound(type->name + "[" + std::to_string(id) + "] does not exist");
-  for (const FieldInfo& f : type->fields) {
-    TRINE_ASSIGN_OR_RETURN(Value old_v, ReadValue(type->id, f.number, id));
-    if (!old_v.is_null())
-      TRINE_RETURN_IF_ERROR(WriteValue(*type, f, id, Value(), &old_v));
-  }
+  for (size_t i = 0; i < old.size(); ++i)
+    if (!old[i].is_null())
+      TRINE_RETURN_IF_ERROR(WriteValue(*type, type->fields[i], id, Value(), &old[i]));
   DeleteRaw(PresenceKey(type->id, id));
   RecordChange(type->id, 0, id, Value::Bool(true), Value());
   return Status::OK();

@@ -34,6 +34,34 @@ bool Addressable(const Tree& list) {
   return true;
 }
 
+void DiffRow(const std::vector<LivePathStep>& path, const Tree& a, const Tree& b, int64_t old_pos,
+             int64_t new_pos, std::vector<LiveChange>* out) {
+  if (a == b)
+    return;
+  std::vector<size_t> members;
+  if (NestedOnly(a, b, &members)) {
+    for (size_t m : members) {
+      std::vector<LivePathStep> sub = path;
+      sub.push_back(LivePathStep{b.subject(), b.keys()[m]});
+      std::vector<const Tree*> x, y;
+      for (const Tree& t : a.members()[m].items())
+        x.push_back(&t);
+      for (const Tree& t : b.members()[m].items())
+        y.push_back(&t);
+      DiffLists(sub, x, y, out);
+    }
+    return;
+  }
+  LiveChange c;
+  c.kind = LiveChange::Kind::kChanged;
+  c.path = path;
+  c.id = b.subject();
+  c.old_pos = old_pos;
+  c.new_pos = new_pos;
+  c.row = b;
+  out->push_back(std::move(c));
+}
+
 void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tree*>& before,
                const std::vector<const Tree*>& after, std::vector<LiveChange>* out) {
   std::unordered_map<uint64_t, size_t> new_pos;
@@ -95,23 +123,7 @@ void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tr
       emit(LiveChange::Kind::kMoved, b->subject(), o, n, b);
       continue;
     }
-    if (*a == *b)
-      continue;
-    std::vector<size_t> members;
-    if (NestedOnly(*a, *b, &members)) {
-      for (size_t m : members) {
-        std::vector<LivePathStep> sub = path;
-        sub.push_back(LivePathStep{b->subject(), b->keys()[m]});
-        std::vector<const Tree*> x, y;
-        for (const Tree& t : a->members()[m].items())
-          x.push_back(&t);
-        for (const Tree& t : b->members()[m].items())
-          y.push_back(&t);
-        DiffLists(sub, x, y, out);
-      }
-      continue;
-    }
-    emit(LiveChange::Kind::kChanged, b->subject(), o, n, b);
+    DiffRow(path, *a, *b, o, n, out);
   }
   for (size_t i = 0; i < after.size(); ++i)
     if (!old_pos.contains(after[i]->subject()))

@@ -1,6 +1,7 @@
 // Diffs between two versions of a result list (live.cpp), by subject id.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "trine/live.h"
@@ -15,6 +16,12 @@ namespace trine::treeql::live {
 // the rows kept in relative order are a longest increasing subsequence.
 void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tree*>& before,
                const std::vector<const Tree*>& after, std::vector<LiveChange>* out);
+
+// A row that kept its place, `a` before and `b` now: nothing if equal;
+// path-addressed changes of its nested lists if only those differ (as
+// above); else one kChanged.
+void DiffRow(const std::vector<LivePathStep>& path, const Tree& a, const Tree& b, int64_t old_pos,
+             int64_t new_pos, std::vector<LiveChange>* out);
 
 // True if every row of `list` (an array) has a subject, so DiffLists applies.
 bool Addressable(const Tree& list);

@@ -208,18 +208,19 @@ class QueryImpl {
     std::vector<Value> key;
     Tree row;
     std::vector<Value> cols;  // simple queries: the row's column values
+    bool inserted = false;    // while recording: inserted by this commit
   };
   struct Slot {
     const std::vector<Value>* key;
     uint64_t id;
   };
   std::vector<Slot> window_;  // sorted: every held row
-  // During one commit: the rows erased (their old content), and whether
-  // anything was inserted, so that a commit that changed nothing held costs
-  // no diff.
+  // During one commit: the held rows erased (their old entries, first
+  // erasure wins) and the ids inserted. Every other held row kept its
+  // content and its order, so the diff looks at these alone (WindowDiff).
   bool recording_ = false;
-  bool inserted_ = false;
-  std::unordered_map<uint64_t, Tree> erased_;
+  std::unordered_map<uint64_t, Entry> erased_;
+  std::vector<uint64_t> inserted_;
   std::unordered_map<uint64_t, Entry> entries_;
   bool complete_ = false;
   Roaring64Map members_;
@@ -261,6 +262,7 @@ class QueryImpl {
   void Erase(uint64_t id);
   Status Refill(Transaction& txn);
   std::vector<const Tree*> Visible() const;
+  void WindowDiff(LiveDiff* out);
   // The changes of one subject of the top-level type in a change set.
   struct SubjectChanges {
     bool created = false, deleted = false;
@@ -1147,7 +1149,10 @@ size_t QueryImpl::LowerBound(const std::vector<Value>& key, uint64_t id) const {
 }
 
 void QueryImpl::Insert(uint64_t id, Entry e) {
-  inserted_ = true;
+  if (recording_) {
+    inserted_.push_back(id);
+    e.inserted = true;
+  }
   auto [it, fresh] = entries_.insert_or_assign(id, std::move(e));
   (void)fresh;
   size_t pos = LowerBound(it->second.key, id);
@@ -1158,11 +1163,11 @@ void QueryImpl::Erase(uint64_t id) {
   auto it = entries_.find(id);
   if (it == entries_.end())
     return;
-  if (recording_)
-    erased_.try_emplace(id, it->second.row);
   size_t pos = LowerBound(it->second.key, id);
   if (pos < window_.size() && window_[pos].id == id)
     window_.erase(window_.begin() + static_cast<ptrdiff_t>(pos));
+  if (recording_ && !it->second.inserted)
+    erased_.try_emplace(id, std::move(it->second));  // held before the commit
   entries_.erase(it);
 }
 
@@ -1171,6 +1176,151 @@ std::vector<const Tree*> QueryImpl::Visible() const {
   for (size_t i = off_; i < window_.size() && out.size() < lim_; ++i)
     out.push_back(&entries_.at(window_[i].id).row);
   return out;
+}
+
+// The changes of the visible rows [off_, off_ + lim_) made by one commit,
+// found from the rows it touched alone (erased_, the entries held before,
+// and inserted_): every other held row kept its content and its relative
+// order. So the old list is the current one without the inserted rows plus
+// the erased ones, and an erased row's old rank is its rank among the
+// current rows, less the inserted rows before it, plus the erased rows
+// before it. Untouched rows change visibility only by sliding across the
+// OFFSET or LIMIT boundary, at most as many as rows were touched. The cost
+// is O(t log n) for t touched rows of n held, whatever the window's size.
+void QueryImpl::WindowDiff(LiveDiff* out) {
+  struct Touched {
+    uint64_t id;
+    const Entry* before = nullptr;  // held before the commit
+    const Entry* now = nullptr;     // held now
+    uint64_t old_rank = 0, new_rank = 0;
+  };
+  std::vector<Touched> era;  // erased, sorted by old key: by old rank
+  era.reserve(erased_.size());
+  for (const auto& [id, e] : erased_)
+    era.push_back(Touched{id, &e});
+  std::sort(era.begin(), era.end(), [&](const Touched& a, const Touched& b) {
+    return Less(a.before->key, a.id, b.before->key, b.id);
+  });
+  std::vector<uint64_t> ins_rank;  // ranks of the inserted rows still held, ascending
+  std::unordered_map<uint64_t, uint64_t> rank_now;
+  std::sort(inserted_.begin(), inserted_.end());
+  inserted_.erase(std::unique(inserted_.begin(), inserted_.end()), inserted_.end());
+  for (uint64_t id : inserted_) {
+    auto it = entries_.find(id);
+    if (it == entries_.end())
+      continue;  // erased again
+    uint64_t r = LowerBound(it->second.key, id);
+    ins_rank.push_back(r);
+    rank_now.emplace(id, r);
+  }
+  std::sort(ins_rank.begin(), ins_rank.end());
+  auto count_below = [](const std::vector<uint64_t>& sorted, uint64_t x) {
+    return static_cast<uint64_t>(std::lower_bound(sorted.begin(), sorted.end(), x) -
+                                 sorted.begin());
+  };
+  std::vector<uint64_t> era_rank;  // ascending, as era is
+  for (size_t i = 0; i < era.size(); ++i) {
+    uint64_t lb = LowerBound(era[i].before->key, era[i].id);
+    era[i].old_rank = lb - count_below(ins_rank, lb) + i;
+    era_rank.push_back(era[i].old_rank);
+  }
+  const uint64_t new_size = window_.size();
+  const uint64_t old_size = new_size - ins_rank.size() + era.size();
+  const uint64_t vis_end = lim_ >= kNoLimit - off_ ? kNoLimit : off_ + lim_;
+  // Untouched rows before position x of the old (new) list.
+  auto u_old = [&](uint64_t x) { return std::min(x, old_size) - count_below(era_rank, x); };
+  auto u_new = [&](uint64_t x) { return std::min(x, new_size) - count_below(ins_rank, x); };
+  // Position of the j-th untouched row in a list whose touched rows sit at `ranks`.
+  auto position = [](const std::vector<uint64_t>& ranks, uint64_t j) {
+    uint64_t p = j;
+    for (uint64_t r : ranks) {
+      if (r > p)
+        break;
+      ++p;
+    }
+    return p;
+  };
+  auto visible = [&](uint64_t rank) { return rank >= off_ && rank < vis_end; };
+  auto pos = [&](uint64_t rank) { return static_cast<int64_t>(rank - off_); };
+  auto emit = [&](LiveChange::Kind kind, uint64_t id, int64_t o, int64_t n, const Tree* row) {
+    LiveChange c;
+    c.kind = kind;
+    c.id = id;
+    c.old_pos = o;
+    c.new_pos = n;
+    if (row != nullptr)
+      c.row = *row;
+    out->changes.push_back(std::move(c));
+  };
+
+  // Untouched rows across the boundaries: [a, b) visible before, [c, d) now.
+  uint64_t a = u_old(off_), b = u_old(vis_end), c = u_new(off_), d = u_new(vis_end);
+  auto gone = [&](uint64_t j) {
+    emit(LiveChange::Kind::kRemoved, window_[position(ins_rank, j)].id,
+         pos(position(era_rank, j)), -1, nullptr);
+  };
+  auto come = [&](uint64_t j) {
+    uint64_t p = position(ins_rank, j);
+    emit(LiveChange::Kind::kAdded, window_[p].id, -1, pos(p), &entries_.at(window_[p].id).row);
+  };
+  for (uint64_t j = a; j < std::min(b, c); ++j)
+    gone(j);
+  for (uint64_t j = std::max(a, std::max(c, d)); j < b; ++j)
+    gone(j);
+  for (uint64_t j = c; j < std::min(d, a); ++j)
+    come(j);
+  for (uint64_t j = std::max(c, std::max(a, b)); j < d; ++j)
+    come(j);
+
+  // Touched rows: in both lists, a row stays if as many untouched rows
+  // precede it as before and it keeps its order among the touched rows that
+  // stay (a longest increasing run of new ranks); the others moved.
+  std::vector<Touched> both;
+  for (Touched& t : era) {
+    auto now = rank_now.find(t.id);
+    bool was = visible(t.old_rank);
+    bool is = now != rank_now.end() && visible(now->second);
+    if (is) {
+      t.now = &entries_.at(t.id);
+      t.new_rank = now->second;
+    }
+    if (now != rank_now.end())
+      rank_now.erase(now);
+    if (was && is)
+      both.push_back(t);
+    else if (was)
+      emit(LiveChange::Kind::kRemoved, t.id, pos(t.old_rank), -1, nullptr);
+    else if (is)
+      emit(LiveChange::Kind::kAdded, t.id, -1, pos(t.new_rank), &t.now->row);
+  }
+  for (const auto& [id, r] : rank_now)  // new rows
+    if (visible(r))
+      emit(LiveChange::Kind::kAdded, id, -1, pos(r), &entries_.at(id).row);
+  std::vector<size_t> tails, tails_idx, prev(both.size(), SIZE_MAX);
+  for (size_t k = 0; k < both.size(); ++k) {
+    if (u_old(both[k].old_rank) != u_new(both[k].new_rank))
+      continue;
+    size_t p = static_cast<size_t>(
+        std::lower_bound(tails.begin(), tails.end(), both[k].new_rank) - tails.begin());
+    if (p == tails.size()) {
+      tails.push_back(both[k].new_rank);
+      tails_idx.push_back(k);
+    } else {
+      tails[p] = both[k].new_rank;
+      tails_idx[p] = k;
+    }
+    prev[k] = p > 0 ? tails_idx[p - 1] : SIZE_MAX;
+  }
+  std::vector<uint8_t> stays(both.size(), 0);
+  for (size_t k = tails_idx.empty() ? SIZE_MAX : tails_idx.back(); k != SIZE_MAX; k = prev[k])
+    stays[k] = 1;
+  for (size_t k = 0; k < both.size(); ++k) {
+    const Touched& t = both[k];
+    if (stays[k])
+      DiffRow({}, t.before->row, t.now->row, pos(t.old_rank), pos(t.new_rank), &out->changes);
+    else
+      emit(LiveChange::Kind::kMoved, t.id, pos(t.old_rank), pos(t.new_rank), &t.now->row);
+  }
 }
 
 // Re-reads the window from the index: the first `cap_` rows in order.
@@ -1186,7 +1336,8 @@ Status QueryImpl::Refill(Transaction& txn) {
     return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
   if (recording_)
     for (auto& [id, e] : entries_)
-      erased_.try_emplace(id, std::move(e.row));
+      if (!e.inserted)
+        erased_.try_emplace(id, std::move(e));
   window_.clear();
   entries_.clear();
   for (auto& r : rows) {
@@ -1767,13 +1918,8 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
     return Status::Aborted("the schema changed; subscribe the query again");
   switch (mode_) {
     case Mode::kWindow: {
-      // The visible ids before; rows erased during the update keep their
-      // old content in erased_.
-      std::vector<uint64_t> before_ids;
-      for (size_t i = off_; i < window_.size() && before_ids.size() < lim_; ++i)
-        before_ids.push_back(window_[i].id);
       recording_ = true;
-      inserted_ = false;
+      inserted_.clear();
       erased_.clear();
       bool all = false;
       Status s = simple_ ? ApplyWindowSimple(cs, txn) : ApplyWindowGeneral(cs, txn, &all);
@@ -1783,22 +1929,17 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
       }
       if (s.ok() && !complete_ && window_.size() < need_) {
         ++stats_.refills;
-        all = true;
         s = Refill(txn);
       }
       recording_ = false;
-      TRINE_RETURN_IF_ERROR(s);
-      if (!all && !inserted_ && erased_.empty())
-        return Status::OK();
-      std::vector<const Tree*> before;
-      before.reserve(before_ids.size());
-      for (uint64_t id : before_ids) {
-        auto e = erased_.find(id);
-        before.push_back(e != erased_.end() ? &e->second : &entries_.at(id).row);
-      }
-      std::vector<const Tree*> after = Visible();
-      DiffLists({}, before, after, &out->changes);
+      if (s.ok() && (!inserted_.empty() || !erased_.empty()))
+        WindowDiff(out);
+      for (uint64_t id : inserted_)
+        if (auto it = entries_.find(id); it != entries_.end())
+          it->second.inserted = false;
       erased_.clear();
+      inserted_.clear();
+      TRINE_RETURN_IF_ERROR(s);
       *changed = !out->changes.empty();
       return Status::OK();
     }
