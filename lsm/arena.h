@@ -3,13 +3,13 @@
 // allocates); memory_usage() may be read from any thread.
 #pragma once
 
-#include <sys/mman.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include <sys/mman.h>
 
 namespace trine {
 
@@ -49,7 +49,8 @@ class Arena {
     // A memtable that has grown past a few blocks continues in huge-page
     // blocks: a skiplist search touches a node on a random page per step,
     // and with 4 KiB pages most of those steps also miss the TLB.
-    size_t size = usage_.load(std::memory_order_relaxed) >= kHugeAfter ? kHugeBlockSize : kBlockSize;
+    size_t size =
+        usage_.load(std::memory_order_relaxed) >= kHugeAfter ? kHugeBlockSize : kBlockSize;
     ptr_ = size == kHugeBlockSize ? NewHugeBlock() : nullptr;
     if (ptr_ == nullptr) {
       size = kBlockSize;

@@ -1298,6 +1298,17 @@ Status Executor::EvalRow(const Level& level, uint64_t id, std::vector<Value> col
 
 Status Executor::EvalKey(const Level& level, uint64_t id, std::vector<Value> cols,
                          std::vector<Value>* key) {
+  // ORDER BY plain attributes (the common case): the key is those columns,
+  // with no batch to build.
+  if (std::all_of(level.order.begin(), level.order.end(), [&](const OrderKey& o) {
+        return o.expr.kind == BExpr::Kind::kColumn && o.expr.up == 0 && o.expr.slot >= 0 &&
+               static_cast<size_t>(o.expr.slot) < cols.size();
+      })) {
+    key->clear();
+    for (const OrderKey& o : level.order)
+      key->push_back(cols[static_cast<size_t>(o.expr.slot)]);
+    return Status::OK();
+  }
   std::vector<const Env*> parents{nullptr};
   Batch b;
   OneRow(level, &parents, id, std::move(cols), &b);

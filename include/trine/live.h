@@ -80,8 +80,12 @@ struct LiveStats {
   uint64_t evaluated = 0;  // subjects re-evaluated
   uint64_t refills = 0;    // window refills from the index
   uint64_t reruns = 0;     // whole-query re-runs (the fallback)
-  ReadStats hydration;     // what the first result read
-  ReadStats maintenance;   // what maintenance has read since
+  // Result rows looked at to build diffs: the rows a commit touched (and
+  // those it pushed across a LIMIT or OFFSET), not the result's size,
+  // except for re-runs, which compare whole results.
+  uint64_t diff_rows = 0;
+  ReadStats hydration;    // what the first result read
+  ReadStats maintenance;  // what maintenance has read since
 };
 
 // Counters of a database's live-query registry, for tests: nothing timed.

@@ -242,7 +242,16 @@ class QueryImpl {
     Tree row;
   };
   std::map<std::vector<Value>, Group, GroupKeyLess> groups_;
-  std::set<std::vector<Value>, GroupKeyLess> touched_groups_;  // during one commit
+  // Grouped: the keys of groups_ in order, so a group's position is a
+  // binary search away (group diffs cost O(touched log groups)).
+  std::vector<const std::vector<Value>*> group_order_;
+  // During one commit: the groups touched, whether each existed before and
+  // its row then.
+  struct GroupBefore {
+    bool existed = false;
+    Tree row;
+  };
+  std::map<std::vector<Value>, GroupBefore, GroupKeyLess> touched_groups_;
   bool grouped_ = false;
   // Per member: its aggregate inputs, then (grouped) its GROUP BY key.
   std::unordered_map<uint64_t, std::vector<Value>> inputs_;
@@ -291,6 +300,7 @@ class QueryImpl {
   Result<Tree> GroupRow(Executor& ex, const std::vector<Value>& key, const Group& g);
   // The whole result from the groups' rows.
   Tree AggregateResult() const;
+  std::vector<const std::vector<Value>*>::iterator GroupPosition(const std::vector<Value>& key);
   Executor MakeExecutor(Transaction& txn) { return Executor(txn, params_, named_base_); }
 };
 
@@ -1252,14 +1262,17 @@ void QueryImpl::WindowDiff(LiveDiff* out) {
       c.row = *row;
     out->changes.push_back(std::move(c));
   };
+  stats_.diff_rows += era.size() + rank_now.size();
 
   // Untouched rows across the boundaries: [a, b) visible before, [c, d) now.
   uint64_t a = u_old(off_), b = u_old(vis_end), c = u_new(off_), d = u_new(vis_end);
   auto gone = [&](uint64_t j) {
-    emit(LiveChange::Kind::kRemoved, window_[position(ins_rank, j)].id,
-         pos(position(era_rank, j)), -1, nullptr);
+    ++stats_.diff_rows;
+    emit(LiveChange::Kind::kRemoved, window_[position(ins_rank, j)].id, pos(position(era_rank, j)),
+         -1, nullptr);
   };
   auto come = [&](uint64_t j) {
+    ++stats_.diff_rows;
     uint64_t p = position(ins_rank, j);
     emit(LiveChange::Kind::kAdded, window_[p].id, -1, pos(p), &entries_.at(window_[p].id).row);
   };
@@ -1300,8 +1313,8 @@ void QueryImpl::WindowDiff(LiveDiff* out) {
   for (size_t k = 0; k < both.size(); ++k) {
     if (u_old(both[k].old_rank) != u_new(both[k].new_rank))
       continue;
-    size_t p = static_cast<size_t>(
-        std::lower_bound(tails.begin(), tails.end(), both[k].new_rank) - tails.begin());
+    size_t p = static_cast<size_t>(std::lower_bound(tails.begin(), tails.end(), both[k].new_rank) -
+                                   tails.begin());
     if (p == tails.size()) {
       tails.push_back(both[k].new_rank);
       tails_idx.push_back(k);
@@ -1405,6 +1418,7 @@ Status QueryImpl::Hydrate(Transaction& txn) {
         break;
       }
       groups_.clear();
+      group_order_.clear();
       if (!grouped_)
         groups_[{}].accs.assign(agg_nodes_.size(), Acc());
       members_.clear();
@@ -1427,7 +1441,8 @@ Status QueryImpl::Hydrate(Transaction& txn) {
         }
         g.row = std::move(*row);
       }
-      value_ = AggregateResult();
+      if (!grouped_)
+        value_ = AggregateResult();
       break;
     }
     case Mode::kRerun: {
@@ -1446,6 +1461,8 @@ Status QueryImpl::Hydrate(Transaction& txn) {
 
 Tree QueryImpl::Snapshot() const {
   std::lock_guard l(mu_);
+  if (mode_ == Mode::kAggregate && grouped_)
+    return AggregateResult();
   if (mode_ != Mode::kWindow)
     return value_;
   Tree a = Tree::Array();
@@ -1718,17 +1735,26 @@ void QueryImpl::AddInputs(const std::vector<Value>& in, int sign) {
   if (grouped_ && in.size() >= n)
     key.assign(in.begin() + static_cast<ptrdiff_t>(n), in.end());
   auto found = groups_.find(key);
+  if (auto [t, first] = touched_groups_.try_emplace(key); first) {
+    // The first change of this group in the commit: what it was before.
+    t->second.existed = found != groups_.end();
+    if (t->second.existed)
+      t->second.row = std::move(found->second.row);  // re-made at the end of the commit
+  }
   if (found == groups_.end()) {
     if (sign < 0)
       return;  // cannot happen: a member's group exists while it is a member
     found = groups_.emplace(key, Group()).first;
     found->second.accs.assign(n, Acc());
+    if (grouped_)
+      group_order_.insert(GroupPosition(found->first), &found->first);
   }
   Group& g = found->second;
-  touched_groups_.insert(key);
   g.members += sign;
   if (grouped_ && g.members == 0) {
-    groups_.erase(found);  // the last member left: the group's row goes
+    // The last member left: the group's row goes.
+    group_order_.erase(GroupPosition(found->first));
+    groups_.erase(found);
     return;
   }
   for (size_t i = 0; i < n && i < in.size(); ++i) {
@@ -1849,6 +1875,14 @@ Result<Tree> QueryImpl::GroupRow(Executor& ex, const std::vector<Value>& key, co
   return r;
 }
 
+std::vector<const std::vector<Value>*>::iterator QueryImpl::GroupPosition(
+    const std::vector<Value>& key) {
+  return std::lower_bound(group_order_.begin(), group_order_.end(), key,
+                          [](const std::vector<Value>* a, const std::vector<Value>& b) {
+                            return GroupKeyLess()(*a, b);
+                          });
+}
+
 Tree QueryImpl::AggregateResult() const {
   if (!grouped_)
     return groups_.begin()->second.row;
@@ -1949,32 +1983,55 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
       if (touched_groups_.empty())
         return Status::OK();
       Executor ex = MakeExecutor(txn);
-      for (const std::vector<Value>& key : touched_groups_) {
+      for (const auto& [key, before] : touched_groups_) {
         auto g = groups_.find(key);
         if (g == groups_.end())
           continue;  // emptied: its row goes
         TRINE_ASSIGN_OR_RETURN(g->second.row, GroupRow(ex, key, g->second));
       }
-      touched_groups_.clear();
-      Tree v = AggregateResult();
-      if (v == value_)
-        return Status::OK();
-      *changed = true;
-      if (grouped_) {
-        // Group rows are addressed by their key's id: a group whose
-        // aggregates moved is one `changed`.
-        std::vector<const Tree*> a, b;
-        for (const Tree& t : value_.items())
-          a.push_back(&t);
-        for (const Tree& t : v.items())
-          b.push_back(&t);
-        DiffLists({}, a, b, &out->changes);
-        value_ = std::move(v);
-      } else {
+      if (!grouped_) {
+        touched_groups_.clear();
+        Tree v = AggregateResult();
+        if (v == value_)
+          return Status::OK();
+        *changed = true;
         value_ = std::move(v);
         out->value_changed = true;
         out->value = value_;
+        return Status::OK();
       }
+      // Group rows are addressed by their key's id and stay in key order: a
+      // group whose aggregates moved is one `changed`. Positions come from
+      // group_order_; a group's old position is its current one less the
+      // groups created before it, plus those emptied before it.
+      int64_t created = 0, emptied = 0;
+      stats_.diff_rows += touched_groups_.size();
+      for (auto& [key, before] : touched_groups_) {
+        auto g = groups_.find(key);
+        bool now = g != groups_.end();
+        auto rank = static_cast<int64_t>(GroupPosition(key) - group_order_.begin());
+        int64_t old_rank = rank - created + emptied;
+        if (before.existed && !now) {
+          LiveChange c;
+          c.kind = LiveChange::Kind::kRemoved;
+          c.id = before.row.subject();
+          c.old_pos = old_rank;
+          out->changes.push_back(std::move(c));
+          ++emptied;
+        } else if (!before.existed && now) {
+          LiveChange c;
+          c.kind = LiveChange::Kind::kAdded;
+          c.id = g->second.row.subject();
+          c.new_pos = rank;
+          c.row = g->second.row;
+          out->changes.push_back(std::move(c));
+          ++created;
+        } else if (now) {
+          DiffRow({}, before.row, g->second.row, old_rank, rank, &out->changes);
+        }
+      }
+      touched_groups_.clear();
+      *changed = !out->changes.empty();
       return Status::OK();
     }
     case Mode::kRerun: {
@@ -1993,6 +2050,7 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
           a.push_back(&t);
         for (const Tree& t : v.items())
           b.push_back(&t);
+        stats_.diff_rows += a.size() + b.size();
         DiffLists({}, a, b, &out->changes);
       } else {
         out->value_changed = true;
