@@ -2,12 +2,15 @@
 #   make run    install deps, release build, open the TreeQL prompt on a demo store
 #               (build/demo.trine: 2,000 users, 6,000 posts, 4,000 comments; created on first run)
 #   make test   install deps, debug build (ASan+UBSan), all tests; then the TSan concurrency tests
-# Other targets: make build | release | bench | bench-storage | format | format-check | clean
+# Other targets: make build | release | bench | bench-storage | bench-live | format | format-check
+#   | clean
 #   make bench-storage   the storage benchmark against the peers (BENCH_ARGS)
+#   make bench-live      live queries: the IVM peers' workload, scale, nested (PEER_DIR: the
+#                        peers' own harness, run beside it)
 JOBS ?= $(shell nproc)
 BENCH_ARGS ?= --n 200000 --value 64
 
-.PHONY: deps build release test test-debug test-tsan run bench bench-storage format format-check clean
+.PHONY: deps build release test test-debug test-tsan run bench bench-storage bench-live format format-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +38,9 @@ run: release
 
 bench-storage: release
 	build/release/bench/trine_bench $(BENCH_ARGS)
+
+bench-live: release
+	scripts/bench-live.sh
 
 # The full comparison quoted in README.md (1M and 5M triples, 16 B and 64 B values).
 bench: release
