@@ -20,7 +20,7 @@
 //
 // trine_live_bench [--part peer,scale,nested] [--n 100000] [--m 100000]
 //                  [--scale-n 1000000] [--scale-commits 20000] [--dir PATH]
-//                  [--write-buffer-mb MB]
+//                  [--write-buffer-mb MB] [--scale-queries 1,100,1000,10000]
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -390,7 +390,7 @@ void RunPeer(const std::string& dir, int64_t n, int64_t m, bool with_bare) {
 
 // ------------------------------------------------------------------- scale
 
-void RunScale(const std::string& dir, int64_t n, int64_t commits) {
+void RunScale(const std::string& dir, int64_t n, int64_t commits, const std::vector<int>& counts) {
   std::printf("\n== scale: N = %lld rows, 10,000 owners (~%lld rows each)\n",
               static_cast<long long>(n), static_cast<long long>(n / 10000));
   auto db = OpenFresh(dir);
@@ -431,8 +431,9 @@ void RunScale(const std::string& dir, int64_t n, int64_t commits) {
         static_cast<unsigned long long>((*q)->stats().hydration.seeks));
   }
   std::printf(
-      "| live queries | commit + maintenance mean | p99 | re-executing all of them | ratio |\n"
-      "|---|---|---|---|---|\n");
+      "| live queries | woken per commit | watches examined per commit | commit + maintenance "
+      "mean | p99 | the same commits, none live | commit + re-executing all of them | ratio |\n"
+      "|---|---|---|---|---|---|---|---|\n");
   trine::TransactionOptions to;
   to.durability = trine::Durability::kRelaxed;
   auto one_commit = [&](std::vector<double>* out) {
@@ -449,7 +450,7 @@ void RunScale(const std::string& dir, int64_t n, int64_t commits) {
     if (out)
       out->push_back(Us(Clock::now() - t0));
   };
-  for (int q : {1, 100, 1000, 10000}) {
+  for (int q : counts) {
     std::vector<std::unique_ptr<trine::LiveQuery>> live;
     std::vector<std::unique_ptr<trine::Session::Prepared>> prepared;
     for (int k = 0; k < q; ++k) {
@@ -462,12 +463,24 @@ void RunScale(const std::string& dir, int64_t n, int64_t commits) {
       prepared.push_back(std::move(*p));
     }
     std::vector<double> ivm;
+    trine::LiveRegistryStats r0 = trine::GetLiveRegistryStats(*db);
+    uint64_t woken0 = 0, woken1 = 0;
+    for (const auto& l : live)
+      woken0 += l->stats().wakeups;
     for (int64_t k = 0; k < commits; ++k)
       one_commit(&ivm);
+    trine::LiveRegistryStats r1 = trine::GetLiveRegistryStats(*db);
+    for (const auto& l : live)
+      woken1 += l->stats().wakeups;
+    // The same kind of commits with no live query, in the same state of the
+    // store: what the commits cost alone.
+    live.clear();
+    std::vector<double> bare;
+    for (int64_t k = 0; k < commits; ++k)
+      one_commit(&bare);
     // Re-execution: the same kind of commit, then every query run again.
     std::vector<double> rerun;
     int64_t rerun_commits = std::max<int64_t>(3, std::min<int64_t>(200, 200000 / q));
-    live.clear();
     for (int64_t k = 0; k < rerun_commits; ++k) {
       Clock::time_point t0 = Clock::now();
       one_commit(nullptr);
@@ -475,9 +488,12 @@ void RunScale(const std::string& dir, int64_t n, int64_t commits) {
         Check(p->Run({}).status(), "rerun");
       rerun.push_back(Us(Clock::now() - t0));
     }
-    Stats a = Summarize(ivm), b = Summarize(rerun);
-    std::printf("| %d | %.2f us | %.2f us | %.0f us | %.0fx |\n", q, a.mean, a.p99, b.mean,
-                b.mean / a.mean);
+    Stats a = Summarize(ivm), b = Summarize(rerun), c = Summarize(bare);
+    double matched = static_cast<double>(r1.commits - r0.commits);
+    std::printf("| %d | %.2f | %.2f | %.2f us | %.2f us | %.2f us | %.0f us | %.0fx |\n", q,
+                static_cast<double>(woken1 - woken0) / static_cast<double>(commits),
+                static_cast<double>(r1.watches_examined - r0.watches_examined) / matched, a.mean,
+                a.p99, c.mean, b.mean, b.mean / a.mean);
   }
 }
 
@@ -567,7 +583,7 @@ int main(int argc, char** argv) {
   try {
     trine_bench::Flags flags(argc, argv, {},
                              {"part", "n", "m", "scale-n", "scale-commits", "dir", "parents",
-                              "children", "nested-commits", "write-buffer-mb"});
+                              "children", "nested-commits", "write-buffer-mb", "scale-queries"});
     g_write_buffer_bytes = static_cast<size_t>(flags.GetNumber("write-buffer-mb", 0)) << 20;
     std::string parts = flags.Get("part", "peer,scale,nested");
     std::string dir = flags.Get("dir", "/tmp/trine_live_bench");
@@ -578,10 +594,14 @@ int main(int argc, char** argv) {
       else if (p == "peer-live")  // only the pass with live queries (for profiling)
         RunPeer(dir, static_cast<int64_t>(flags.GetNumber("n", 100000)),
                 static_cast<int64_t>(flags.GetNumber("m", 100000)), false);
-      else if (p == "scale")
+      else if (p == "scale") {
+        std::vector<int> counts;
+        for (const std::string& c :
+             trine_bench::SplitList(flags.Get("scale-queries", "1,100,1000,10000")))
+          counts.push_back(std::stoi(c));
         RunScale(dir, static_cast<int64_t>(flags.GetNumber("scale-n", 1000000)),
-                 static_cast<int64_t>(flags.GetNumber("scale-commits", 20000)));
-      else if (p == "nested")
+                 static_cast<int64_t>(flags.GetNumber("scale-commits", 20000)), counts);
+      } else if (p == "nested")
         RunNested(dir, static_cast<int64_t>(flags.GetNumber("parents", 1000)),
                   static_cast<int64_t>(flags.GetNumber("children", 20)),
                   static_cast<int64_t>(flags.GetNumber("nested-commits", 5000)));
