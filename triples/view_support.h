@@ -48,6 +48,14 @@ class ViewSupport {
   virtual Result<SchemaReport> DefineViews(const std::vector<Definition>& views,
                                            const SchemaUpdateOptions& options,
                                            DefinitionError* error) = 0;
+
+  // Around a schema update of the tables views read (schema files, TABLE
+  // statements). Before notes what each view reads. After rebuilds the
+  // views whose base types changed (a retyped field rewrote their data),
+  // and returns a report line per view it rebuilt or had to leave invalid
+  // (its query no longer binds: a field it reads was renamed or retired).
+  virtual Status BeforeTableChange() = 0;
+  virtual Result<std::vector<std::string>> AfterTableChange(const SchemaUpdateOptions& options) = 0;
 };
 
 // Opens the store without view support (Database::Open, in the layer

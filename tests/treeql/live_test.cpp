@@ -273,6 +273,29 @@ TEST_F(LiveTest, DiffsLookOnlyAtTouchedRows) {
   }
 }
 
+// A schema change to another type leaves a live query running; one to a
+// type it reads ends it with an error diff.
+TEST_F(LiveTest, SchemaChangesElsewhereKeepItRunning) {
+  Exec("TABLE Item = 1 { score int = 1 INDEX; }");
+  for (int i = 0; i < 10; ++i)
+    Exec("INSERT Item { score: " + std::to_string(i) + " }");
+  const std::string query = "SELECT { id, score } FROM Item ORDER BY score DESC LIMIT 3";
+  std::unique_ptr<LiveQuery> q = Live(query);
+  ASSERT_NE(q, nullptr);
+  Exec("TABLE Other = 2 { x int = 1; }");  // another type
+  Exec("INSERT Item { score: 100 }");
+  std::optional<LiveDiff> d = q->Poll();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_TRUE(d->error.empty()) << d->error;
+  EXPECT_EQ(ToJson(q->Result()), ToJson(Fresh(query)));
+  Exec("TABLE Item = 1 { score int = 1 INDEX; note string = 2; }");  // the type it reads
+  Exec("INSERT Item { score: 200 }");
+  d = q->Poll();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_NE(d->error.find("schema of a type the query reads changed"), std::string::npos)
+      << d->error;
+}
+
 // A commit that touches no watched range wakes no live query: counted.
 TEST_F(LiveTest, UntouchedCommitsWakeNothing) {
   Exec(R"(

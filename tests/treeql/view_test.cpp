@@ -302,6 +302,82 @@ TEST(ViewTest, KillNineMidWorkload) {
   }
 }
 
+// A schema change of a table views read rebuilds them: retyping a field
+// (int to decimal) rewrites the table's values outside view maintenance. A
+// rename their queries no longer bind leaves them invalid, and the report
+// says so.
+TEST(ViewTest, RetypedBaseFieldRebuildsItsViews) {
+  test::TempDir dir;
+  auto db = Database::Open(dir.Sub("db"));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(ApplySchema(**db, "TABLE T = 1 { n int = 1; k string = 2; }").ok());
+  {
+    Session s(**db);
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(s.Execute("INSERT T { n: " + std::to_string(i) + ", k: 'k" +
+                            std::to_string(i % 3) + "' }")
+                      .ok());
+  }
+  Result<SchemaReport> made =
+      ApplySchema(**db,
+                  "VIEW Big AS SELECT { id, n } FROM T WHERE n > 10;\n"
+                  "VIEW Sums AS SELECT { k, total: sum(n) } FROM T GROUP BY k;\n"
+                  "VIEW Other AS SELECT { id } FROM T WHERE k = 'k1';",
+                  "views.trine");
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  std::string big_before = StoredRows(**db, "Big");
+  auto joined = [](const SchemaReport& r) {
+    std::string all;
+    for (const std::string& c : r.changes)
+      all += c + "\n";
+    return all;
+  };
+
+  Result<SchemaReport> retype =
+      ApplySchema(**db, "TABLE T = 1 { n decimal(9,2) = 1; k string = 2; }", "t.trine");
+  ASSERT_TRUE(retype.ok()) << retype.status().ToString();
+  std::string report = joined(*retype);
+  EXPECT_NE(report.find("Big: rebuilt"), std::string::npos) << report;
+  EXPECT_NE(report.find("Sums: rebuilt"), std::string::npos) << report;
+  EXPECT_NE(report.find("Other: rebuilt"), std::string::npos) << report;
+  EXPECT_NE(StoredRows(**db, "Big"), big_before);  // the values are decimals now
+  for (const char* v : {"Big", "Sums", "Other"}) {
+    EXPECT_EQ(StoredRows(**db, v), FreshRows(**db, v)) << v;
+    EXPECT_EQ(StateOf(**db, v, "state"), R"(["fresh"])") << v;
+  }
+  // Maintained as before from the next commit, and nothing rebuilt at reopen.
+  {
+    Session s(**db);
+    ASSERT_TRUE(s.Execute("INSERT T { n: 12.5, k: 'k1' }").ok());
+    ASSERT_TRUE(s.Execute("UPDATE T SET n = 3 WHERE n = 19").ok());
+  }
+  std::string builds = StateOf(**db, "Big", "builds");
+  db->reset();
+  db = Database::Open(dir.Sub("db"));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(StateOf(**db, "Big", "builds"), builds);
+  for (const char* v : {"Big", "Sums", "Other"})
+    EXPECT_EQ(StoredRows(**db, v), FreshRows(**db, v)) << v;
+
+  // A table change that views do not read rebuilds nothing.
+  Result<SchemaReport> unrelated = ApplySchema(**db, "TABLE U = 50 { x int = 1; }", "u.trine");
+  ASSERT_TRUE(unrelated.ok()) << unrelated.status().ToString();
+  EXPECT_EQ(joined(*unrelated).find("rebuilt"), std::string::npos) << joined(*unrelated);
+  EXPECT_EQ(StateOf(**db, "Big", "builds"), builds);
+
+  // Renaming n: Big and Sums no longer bind; Other (reads k) is rebuilt.
+  Result<SchemaReport> rename = ApplySchema(
+      **db, "TABLE T = 1 { amount decimal(9,2) = 1; k string = 2; } TABLE U = 50 { x int = 1; }",
+      "t.trine");
+  ASSERT_TRUE(rename.ok()) << rename.status().ToString();
+  report = joined(*rename);
+  EXPECT_NE(report.find("Big: invalid, its query no longer binds"), std::string::npos) << report;
+  EXPECT_NE(report.find("Sums: invalid, its query no longer binds"), std::string::npos) << report;
+  EXPECT_EQ(StateOf(**db, "Big", "state"), R"(["invalid"])");
+  EXPECT_EQ(StateOf(**db, "Other", "state"), R"(["fresh"])");
+  EXPECT_EQ(StoredRows(**db, "Other"), FreshRows(**db, "Other"));
+}
+
 // The generated views' differential: the live-query differential's random
 // queries (all but those with nested lists, which a view cannot store) as ON
 // COMMIT views, plus a view on one of them, over random writes; after every

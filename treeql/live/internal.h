@@ -22,6 +22,10 @@ const Plan& LivePlan(const QueryImpl& q);
 // The (type, attribute) pairs the query reads; attribute 0: subjects created or deleted.
 std::vector<std::pair<uint64_t, uint64_t>> LiveWatches(const QueryImpl& q);
 Status HydrateLive(QueryImpl& q, Transaction& txn);
+// Whether every type `plan` reads is in `db`'s schema now as it was when
+// bound: a schema change elsewhere leaves the plan (and what it computed)
+// valid.
+bool StillBinds(const Plan& plan, Database& db);
 Status ApplyLive(QueryImpl& q, const ChangeSet& cs, Transaction& txn, LiveDiff* diff,
                  bool* changed);
 

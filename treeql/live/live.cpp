@@ -1946,10 +1946,64 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
 
 // ---------------------------------------------------------------- apply --
 
+namespace {
+
+// `now` still has every field of `bound` as it was bound (new fields are
+// allowed only if dynamic: lax writes add those without a schema change).
+bool SameForReads(const TypeInfo& bound, const TypeInfo& now) {
+  if (bound.id != now.id || bound.name != now.name || bound.strict != now.strict ||
+      bound.view_query != now.view_query)
+    return false;
+  for (const FieldInfo& f : now.fields) {
+    const FieldInfo* b = bound.FindNumber(f.number);
+    if (b == nullptr) {
+      if (f.state != FieldInfo::State::kDynamic)
+        return false;
+      continue;
+    }
+    if (b->name != f.name || b->type != f.type || b->precision != f.precision ||
+        b->scale != f.scale || b->ref_type != f.ref_type || b->indexed != f.indexed ||
+        b->unique != f.unique || b->required != f.required || b->state != f.state)
+      return false;
+  }
+  for (const FieldInfo& f : bound.fields)
+    if (now.FindNumber(f.number) == nullptr)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+bool StillBinds(const Plan& plan, Database& db) {
+  auto same = [&](const TypeInfo& bound) {
+    std::optional<TypeInfo> now = db.FindType(bound.name);
+    return now && SameForReads(bound, *now);
+  };
+  std::function<bool(const Level&)> walk = [&](const Level& l) {
+    if (!l.type.empty() && !same(l.type_info))
+      return false;
+    for (const auto& n : l.nested)
+      if (!walk(*n))
+        return false;
+    return true;
+  };
+  if (plan.query && !walk(*plan.query))
+    return false;
+  for (const auto& t : plan.types)
+    if (!same(*t))
+      return false;
+  return true;
+}
+
 Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bool* changed) {
   *changed = false;
-  if (plan_.schema_version != db_.schema_version())
-    return Status::Aborted("the schema changed; subscribe the query again");
+  if (uint64_t version = db_.schema_version(); plan_.schema_version != version) {
+    // A schema change elsewhere leaves the plan valid; one to a type the
+    // query reads ends it (its bound attributes may have moved or changed).
+    if (!StillBinds(plan_, db_))
+      return Status::Aborted("the schema of a type the query reads changed; subscribe it again");
+    plan_.schema_version = version;
+  }
   switch (mode_) {
     case Mode::kWindow: {
       recording_ = true;

@@ -115,6 +115,11 @@ class ViewManager final : public triples::ViewSupport {
   Result<SchemaReport> DefineViews(const std::vector<Definition>& views,
                                    const SchemaUpdateOptions& options,
                                    DefinitionError* error) override;
+  Status BeforeTableChange() override {
+    std::lock_guard l(mu_);
+    return loaded_version_ == db_.schema_version() ? Status::OK() : LoadLocked();
+  }
+  Result<std::vector<std::string>> AfterTableChange(const SchemaUpdateOptions& options) override;
 
   // Recomputes the view in one transaction; its state becomes fresh.
   Status Rebuild(const std::string& name, const SchemaUpdateOptions& options);
@@ -132,6 +137,9 @@ class ViewManager final : public triples::ViewSupport {
     bool hydrated = false;
     std::set<std::pair<uint64_t, uint64_t>> watched;
     std::set<uint64_t> types;  // types it reads (for the dependency order)
+    // A schema change altered a type it reads since its rows were made:
+    // invalid until rebuilt (the state is stored by the next commit).
+    bool base_changed = false;
   };
 
   Status LoadLocked();
@@ -150,6 +158,12 @@ class ViewManager final : public triples::ViewSupport {
 };
 
 Status ViewManager::LoadLocked() {
+  // The views whose plans, bound before a schema change, read a type it
+  // altered: their stored rows came from data it may have rewritten.
+  std::set<std::string> changed;
+  for (const View& v : views_)
+    if (v.q != nullptr && !StillBinds(LivePlan(*v.q), db_))
+      changed.insert(v.name);
   views_.clear();
   std::vector<TypeInfo> types = db_.Schema();
   // name -> (state, the query it was built from)
@@ -188,6 +202,10 @@ Status ViewManager::LoadLocked() {
     v.state = st == states.end()                  ? "building"
               : st->second.second != t.view_query ? "invalid"
                                                   : st->second.first;
+    if (changed.contains(v.name) && v.state != "building" && v.state != "invalid") {
+      v.state = "invalid";
+      v.base_changed = true;
+    }
     Result<std::shared_ptr<QueryImpl>> q = CompileLive(db_, v.query);
     if (q.ok()) {
       v.q = *q;
@@ -265,6 +283,13 @@ Status ViewManager::BeforeCommit(Transaction& txn, const std::function<ChangeSet
     return Status::OK();
   ChangeSet cs = pending();
   for (View& v : views_) {
+    if (v.base_changed) {
+      // Stored with this commit, so a crash before the rebuild leaves the
+      // view to be rebuilt at open rather than trusted.
+      TRINE_RETURN_IF_ERROR(
+          txn.Update(kStateType, v.type_id, {{"state", Value::String("invalid")}}));
+      v.base_changed = false;
+    }
     if (v.q == nullptr || !Touches(v, cs))
       continue;
     if (v.manual || v.state != "fresh") {
@@ -431,6 +456,50 @@ Result<SchemaReport> ViewManager::DefineViews(const std::vector<Definition>& def
     report.changes.push_back(d.name + ": built");
   }
   error->view = SIZE_MAX;
+  return report;
+}
+
+Result<std::vector<std::string>> ViewManager::AfterTableChange(const SchemaUpdateOptions& options) {
+  std::vector<std::string> report, build;
+  std::vector<uint64_t> mark;
+  {
+    std::lock_guard l(mu_);
+    if (loaded_version_ != db_.schema_version())
+      TRINE_RETURN_IF_ERROR(LoadLocked());
+    for (const View& v : views_) {
+      if (v.base_changed)
+        mark.push_back(v.type_id);
+      if (v.state != "invalid" && v.state != "building")
+        continue;
+      if (v.q != nullptr)
+        build.push_back(v.name);
+      else if (v.base_changed)
+        report.push_back(v.name + ": invalid, its query no longer binds (change its VIEW)");
+    }
+  }
+  if (!mark.empty()) {
+    // Their state first (invalid), so a crash during the rebuilds below
+    // leaves them to be rebuilt at open.
+    TransactionOptions to;
+    to.maintain_views = true;
+    to.durability = Durability::kDurable;
+    Status marked = db_.Run(
+        [&](Transaction& txn) -> Status {
+          for (uint64_t id : mark)
+            TRINE_RETURN_IF_ERROR(
+                txn.Update(kStateType, id, {{"state", Value::String("invalid")}}));
+          return Status::OK();
+        },
+        to);
+    TRINE_RETURN_IF_ERROR(marked);
+  }
+  for (const std::string& name : build) {
+    // The tables' change stands either way; a view whose query now fails
+    // (say a division by zero over the converted data) stays invalid.
+    Status s = Rebuild(name, options);
+    report.push_back(name + (s.ok() ? ": rebuilt (a type it reads changed)"
+                                    : ": left invalid, rebuilding failed: " + s.ToString()));
+  }
   return report;
 }
 
