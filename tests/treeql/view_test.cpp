@@ -380,10 +380,29 @@ TEST(ViewTest, RetypedBaseFieldRebuildsItsViews) {
 
 // The generated views' differential: the live-query differential's random
 // queries (all but those with nested lists, which a view cannot store) as ON
-// COMMIT views, plus a view on one of them, over random writes; after every
+// COMMIT views, plus a view on one of them, over random writes and, in the
+// second round, a schema change that rewrites a table's values; after every
 // commit each view's stored rows equal its query over the same data, and
 // again after reopening the store. A failure prints the seed and the
 // shortest sequence of writes found that still breaks the view.
+
+// A write list entry that is a schema change rather than a statement: C's
+// field b retyped from int to float (every value rewritten) and a field
+// added, so every view reading C is rebuilt.
+constexpr const char* kRetypeC = "<schema: C.b int -> float, C.e added>";
+
+Status RunOp(Database& db, const std::string& op) {
+  if (op == kRetypeC) {
+    std::string schema = test::kGenSchema;
+    size_t b = schema.find("b int = 3;");
+    schema.replace(b, std::string("b int = 3;").size(), "b float = 3;");
+    size_t f = schema.find("f float = 6;");
+    schema.insert(f + std::string("f float = 6;").size(), " e int = 7;");
+    return ApplySchema(db, schema, "retype.trine").status();
+  }
+  Session s(db);
+  return s.Execute(op).status();
+}
 
 struct GeneratedViews {
   std::vector<std::string> setup;                          // base rows, as statements
@@ -409,7 +428,7 @@ bool ViewFails(const GeneratedViews& g, size_t index, const std::vector<std::str
   if (!ApplySchema(**db, file).ok())
     return false;
   for (const std::string& op : ops) {
-    (void)s.Execute(op);
+    (void)RunOp(**db, op);
     if (StoredRows(**db, name) != FreshRows(**db, name))
       return true;
   }
@@ -481,10 +500,11 @@ TEST(ViewTest, GeneratedViewsEqualTheirQueries) {
     };
     check("after the build");
     for (int k = 0; k < commits_per_round; ++k) {
-      ops.push_back(gen.Write());
-      {
-        Session s(**db);
-        (void)s.Execute(ops.back());  // a write may fail (a deleted id): then nothing changed
+      // Half way through one round, a schema change rewrites C's values.
+      ops.push_back(round == 1 && k == commits_per_round / 2 ? kRetypeC : gen.Write());
+      Status st = RunOp(**db, ops.back());  // a write may fail (a deleted id): nothing changed
+      if (ops.back() == kRetypeC) {
+        ASSERT_TRUE(st.ok()) << st.ToString();
       }
       check("after commit " + std::to_string(k));
       if (HasFatalFailure() || HasFailure())
