@@ -52,14 +52,43 @@ void DiffRow(const std::vector<LivePathStep>& path, const Tree& a, const Tree& b
     }
     return;
   }
+  AddChange(path, LiveChange::Kind::kChanged, b.subject(), old_pos, new_pos, &b, out);
+}
+
+void AddChange(const std::vector<LivePathStep>& path, LiveChange::Kind kind, uint64_t id,
+               int64_t old_pos, int64_t new_pos, const Tree* row, std::vector<LiveChange>* out) {
   LiveChange c;
-  c.kind = LiveChange::Kind::kChanged;
+  c.kind = kind;
   c.path = path;
-  c.id = b.subject();
+  c.id = id;
   c.old_pos = old_pos;
   c.new_pos = new_pos;
-  c.row = b;
+  if (row != nullptr)
+    c.row = *row;
   out->push_back(std::move(c));
+}
+
+std::vector<uint8_t> KeptInOrder(const std::vector<uint64_t>& new_pos) {
+  // Patience sorting: tails[p] is the smallest last value of an increasing
+  // run of length p + 1; prev links each element to its run's predecessor.
+  std::vector<uint64_t> tails;
+  std::vector<size_t> tails_idx, prev(new_pos.size(), SIZE_MAX);
+  for (size_t k = 0; k < new_pos.size(); ++k) {
+    auto p = static_cast<size_t>(std::lower_bound(tails.begin(), tails.end(), new_pos[k]) -
+                                 tails.begin());
+    if (p == tails.size()) {
+      tails.push_back(new_pos[k]);
+      tails_idx.push_back(k);
+    } else {
+      tails[p] = new_pos[k];
+      tails_idx[p] = k;
+    }
+    prev[k] = p > 0 ? tails_idx[p - 1] : SIZE_MAX;
+  }
+  std::vector<uint8_t> stays(new_pos.size(), 0);
+  for (size_t k = tails_idx.empty() ? SIZE_MAX : tails_idx.back(); k != SIZE_MAX; k = prev[k])
+    stays[k] = 1;
+  return stays;
 }
 
 void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tree*>& before,
@@ -74,20 +103,13 @@ void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tr
     old_pos.emplace(before[i]->subject(), i);
 
   auto emit = [&](LiveChange::Kind kind, uint64_t id, int64_t o, int64_t n, const Tree* row) {
-    LiveChange c;
-    c.kind = kind;
-    c.path = path;
-    c.id = id;
-    c.old_pos = o;
-    c.new_pos = n;
-    if (row != nullptr)
-      c.row = *row;
-    out->push_back(std::move(c));
+    AddChange(path, kind, id, o, n, row, out);
   };
 
   // Rows in both lists, in old order, with their new positions; those on a
   // longest increasing run of new positions stay, the others moved.
-  std::vector<size_t> common_old, common_new;
+  std::vector<size_t> common_old;
+  std::vector<uint64_t> common_new;
   for (size_t i = 0; i < before.size(); ++i) {
     auto it = new_pos.find(before[i]->subject());
     if (it == new_pos.end()) {
@@ -97,23 +119,7 @@ void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tr
       common_new.push_back(it->second);
     }
   }
-  // Patience LIS over common_new.
-  std::vector<size_t> tails, tails_idx, prev(common_new.size(), SIZE_MAX);
-  for (size_t k = 0; k < common_new.size(); ++k) {
-    size_t p = static_cast<size_t>(std::lower_bound(tails.begin(), tails.end(), common_new[k]) -
-                                   tails.begin());
-    if (p == tails.size()) {
-      tails.push_back(common_new[k]);
-      tails_idx.push_back(k);
-    } else {
-      tails[p] = common_new[k];
-      tails_idx[p] = k;
-    }
-    prev[k] = p > 0 ? tails_idx[p - 1] : SIZE_MAX;
-  }
-  std::vector<uint8_t> stays(common_new.size(), 0);
-  for (size_t k = tails_idx.empty() ? SIZE_MAX : tails_idx.back(); k != SIZE_MAX; k = prev[k])
-    stays[k] = 1;
+  std::vector<uint8_t> stays = KeptInOrder(common_new);
   for (size_t k = 0; k < common_new.size(); ++k) {
     const Tree* a = before[common_old[k]];
     const Tree* b = after[common_new[k]];

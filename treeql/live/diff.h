@@ -17,6 +17,15 @@ namespace trine::treeql::live {
 void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tree*>& before,
                const std::vector<const Tree*>& after, std::vector<LiveChange>* out);
 
+// Appends one change; `row` is the row now (null for kRemoved).
+void AddChange(const std::vector<LivePathStep>& path, LiveChange::Kind kind, uint64_t id,
+               int64_t old_pos, int64_t new_pos, const Tree* row, std::vector<LiveChange>* out);
+
+// Rows present before and after, in their old order, with their new
+// positions: which of them stay in place (1) — a longest increasing run of
+// new positions, so moves are minimal — and which moved (0).
+std::vector<uint8_t> KeptInOrder(const std::vector<uint64_t>& new_pos);
+
 // A row that kept its place, `a` before and `b` now: nothing if equal;
 // path-addressed changes of its nested lists if only those differ (as
 // above); else one kChanged.

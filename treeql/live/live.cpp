@@ -1253,14 +1253,7 @@ void QueryImpl::WindowDiff(LiveDiff* out) {
   auto visible = [&](uint64_t rank) { return rank >= off_ && rank < vis_end; };
   auto pos = [&](uint64_t rank) { return static_cast<int64_t>(rank - off_); };
   auto emit = [&](LiveChange::Kind kind, uint64_t id, int64_t o, int64_t n, const Tree* row) {
-    LiveChange c;
-    c.kind = kind;
-    c.id = id;
-    c.old_pos = o;
-    c.new_pos = n;
-    if (row != nullptr)
-      c.row = *row;
-    out->changes.push_back(std::move(c));
+    AddChange({}, kind, id, o, n, row, &out->changes);
   };
   stats_.diff_rows += era.size() + rank_now.size();
 
@@ -1309,24 +1302,17 @@ void QueryImpl::WindowDiff(LiveDiff* out) {
   for (const auto& [id, r] : rank_now)  // new rows
     if (visible(r))
       emit(LiveChange::Kind::kAdded, id, -1, pos(r), &entries_.at(id).row);
-  std::vector<size_t> tails, tails_idx, prev(both.size(), SIZE_MAX);
-  for (size_t k = 0; k < both.size(); ++k) {
-    if (u_old(both[k].old_rank) != u_new(both[k].new_rank))
-      continue;
-    size_t p = static_cast<size_t>(std::lower_bound(tails.begin(), tails.end(), both[k].new_rank) -
-                                   tails.begin());
-    if (p == tails.size()) {
-      tails.push_back(both[k].new_rank);
-      tails_idx.push_back(k);
-    } else {
-      tails[p] = both[k].new_rank;
-      tails_idx[p] = k;
+  std::vector<size_t> same_slot;  // indexes into `both`
+  std::vector<uint64_t> ranks;
+  for (size_t k = 0; k < both.size(); ++k)
+    if (u_old(both[k].old_rank) == u_new(both[k].new_rank)) {
+      same_slot.push_back(k);
+      ranks.push_back(both[k].new_rank);
     }
-    prev[k] = p > 0 ? tails_idx[p - 1] : SIZE_MAX;
-  }
+  std::vector<uint8_t> kept = KeptInOrder(ranks);
   std::vector<uint8_t> stays(both.size(), 0);
-  for (size_t k = tails_idx.empty() ? SIZE_MAX : tails_idx.back(); k != SIZE_MAX; k = prev[k])
-    stays[k] = 1;
+  for (size_t i = 0; i < same_slot.size(); ++i)
+    stays[same_slot[i]] = kept[i];
   for (size_t k = 0; k < both.size(); ++k) {
     const Touched& t = both[k];
     if (stays[k])
@@ -2066,19 +2052,12 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
         auto rank = static_cast<int64_t>(GroupPosition(key) - group_order_.begin());
         int64_t old_rank = rank - created + emptied;
         if (before.existed && !now) {
-          LiveChange c;
-          c.kind = LiveChange::Kind::kRemoved;
-          c.id = before.row.subject();
-          c.old_pos = old_rank;
-          out->changes.push_back(std::move(c));
+          AddChange({}, LiveChange::Kind::kRemoved, before.row.subject(), old_rank, -1, nullptr,
+                    &out->changes);
           ++emptied;
         } else if (!before.existed && now) {
-          LiveChange c;
-          c.kind = LiveChange::Kind::kAdded;
-          c.id = g->second.row.subject();
-          c.new_pos = rank;
-          c.row = g->second.row;
-          out->changes.push_back(std::move(c));
+          AddChange({}, LiveChange::Kind::kAdded, g->second.row.subject(), -1, rank, &g->second.row,
+                    &out->changes);
           ++created;
         } else if (now) {
           DiffRow({}, before.row, g->second.row, old_rank, rank, &out->changes);
