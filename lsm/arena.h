@@ -47,7 +47,7 @@ class Arena {
     if (bytes > kBlockSize / 4)
       return NewBlock(bytes);  // big entries get their own block
     // A memtable that has grown past a few blocks continues in huge-page
-    // blocks: a skiplist search touches a node on a random page per step,
+    // blocks: a tree search touches a node on a random page per level,
     // and with 4 KiB pages most of those steps also miss the TLB.
     size_t size =
         usage_.load(std::memory_order_relaxed) >= kHugeAfter ? kHugeBlockSize : kBlockSize;

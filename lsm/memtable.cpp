@@ -1,110 +1,87 @@
 #include "lsm/memtable.h"
 
+#include <cstdint>
 #include <cstring>
+#include <new>
 
-#include "common/coding.h"
+#include "sstable/internal_key.h"
 
 namespace trine {
 
 namespace {
 
-struct Decoded {
-  std::string_view key;
-  uint64_t tag;
-  std::string_view value;
-};
-
-inline Decoded DecodeEntry(const char* p) {
-  uint32_t klen;
-  p = GetVarint32Ptr(p, p + 5, &klen);
-  Decoded d;
-  d.key = std::string_view(p, klen);
-  d.tag = DecodeFixed64(p + klen);
-  uint32_t vlen;
-  const char* v = GetVarint32Ptr(p + klen + 8, p + klen + 8 + 5, &vlen);
-  d.value = std::string_view(v, vlen);
-  return d;
+// The oldest version of a record.
+const MemVersion* Oldest(const MemKey* r) {
+  const MemVersion* v = r->newest.load(std::memory_order_acquire);
+  while (const MemVersion* o = v->older.load(std::memory_order_acquire))
+    v = o;
+  return v;
 }
 
-inline std::string_view DecodeKey(const char* p, uint64_t* tag) {
-  uint32_t klen;
-  p = GetVarint32Ptr(p, p + 5, &klen);
-  *tag = DecodeFixed64(p + klen);
-  return std::string_view(p, klen);
-}
-
-// Builds a lookup key (no value) in `buf` for seeking the skiplist.
-const char* EncodeLookupKey(std::string* buf, std::string_view key, uint64_t tag) {
-  buf->clear();
-  PutVarint32(buf, static_cast<uint32_t>(key.size()));
-  buf->append(key);
-  PutFixed64(buf, tag);
-  PutVarint32(buf, 0);
-  return buf->data();
-}
-
+// Walks the records of the tree and, inside each, its versions: the
+// internal entries in (user key ascending, tag descending) order.
 class MemTableIterator final : public InternalIterator {
  public:
-  explicit MemTableIterator(const MemTable::Table* table) : iter_(table) {}
+  explicit MemTableIterator(const MemTree* tree) : iter_(tree) {}
 
-  bool Valid() const override { return iter_.Valid(); }
+  bool Valid() const override { return version_ != nullptr; }
   void SeekToFirst() override {
     iter_.SeekToFirst();
-    Decode();
+    version_ = iter_.Valid() ? iter_.record()->newest.load(std::memory_order_acquire) : nullptr;
   }
   void SeekToLast() override {
     iter_.SeekToLast();
-    Decode();
+    version_ = iter_.Valid() ? Oldest(iter_.record()) : nullptr;
   }
   void Seek(std::string_view user_key, uint64_t tag) override {
-    iter_.Seek(EncodeLookupKey(&buf_, user_key, tag));
-    Decode();
+    iter_.Seek(user_key);
+    version_ = nullptr;
+    if (!iter_.Valid())
+      return;
+    const MemKey* r = iter_.record();
+    version_ = r->newest.load(std::memory_order_acquire);
+    if (r->key() != user_key)
+      return;
+    while (version_ != nullptr && version_->tag > tag)
+      version_ = version_->older.load(std::memory_order_acquire);
+    if (version_ == nullptr)
+      NextRecord();
   }
   void Next() override {
-    iter_.Next();
-    Decode();
+    version_ = version_->older.load(std::memory_order_acquire);
+    if (version_ == nullptr)
+      NextRecord();
   }
   void Prev() override {
+    const MemVersion* v = iter_.record()->newest.load(std::memory_order_acquire);
+    if (v != version_) {
+      // Versions link only to older ones: find the one before this.
+      while (v->older.load(std::memory_order_acquire) != version_)
+        v = v->older.load(std::memory_order_acquire);
+      version_ = v;
+      return;
+    }
     iter_.Prev();
-    Decode();
+    version_ = iter_.Valid() ? Oldest(iter_.record()) : nullptr;
   }
-  std::string_view user_key() const override { return cur_.key; }
-  uint64_t tag() const override { return cur_.tag; }
-  std::string_view value() const override { return cur_.value; }
+  std::string_view user_key() const override { return iter_.record()->key(); }
+  uint64_t tag() const override { return version_->tag; }
+  std::string_view value() const override { return version_->value(); }
   Status status() const override { return Status::OK(); }
 
  private:
-  void Decode() {
-    if (iter_.Valid())
-      cur_ = DecodeEntry(iter_.key());
+  void NextRecord() {
+    iter_.Next();
+    version_ = iter_.Valid() ? iter_.record()->newest.load(std::memory_order_acquire) : nullptr;
   }
-  MemTable::Table::Iterator iter_;
-  Decoded cur_{};
-  std::string buf_;
+
+  MemTree::Iterator iter_;
+  const MemVersion* version_ = nullptr;  // null when not Valid()
 };
 
 }  // namespace
 
-int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
-  uint64_t ta, tb;
-  std::string_view ka = DecodeKey(a, &ta);
-  std::string_view kb = DecodeKey(b, &tb);
-  return CompareInternal(ka, ta, kb, tb);
-}
-
-KeyPrefix MemTable::KeyComparator::prefix(const char* entry) const {
-  uint64_t tag;
-  std::string_view k = DecodeKey(entry, &tag);
-  unsigned char buf[16] = {};
-  if (!k.empty())
-    std::memcpy(buf, k.data(), k.size() < 16 ? k.size() : 16);
-  uint64_t hi, lo;
-  std::memcpy(&hi, buf, 8);
-  std::memcpy(&lo, buf + 8, 8);
-  return KeyPrefix{__builtin_bswap64(hi), __builtin_bswap64(lo)};
-}
-
-MemTable::MemTable() : table_(KeyComparator(), &arena_) {}
+MemTable::MemTable() : table_(&arena_) {}
 MemTable::~MemTable() = default;
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
@@ -120,20 +97,41 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
     num_range_dels_.store(range_dels_.size(), std::memory_order_release);
     return;
   }
-  size_t klen = key.size(), vlen = value.size();
-  size_t len = static_cast<size_t>(VarintLength(klen)) + klen + 8 +
-               static_cast<size_t>(VarintLength(vlen)) + vlen;
-  char* buf = arena_.AllocateAligned(len);
-  char* p = EncodeVarint32(buf, static_cast<uint32_t>(klen));
-  if (klen > 0)
-    std::memcpy(p, key.data(), klen);  // empty views may hold nullptr
-  p += klen;
-  EncodeFixed64(p, PackTag(seq, kind));
-  p += 8;
-  p = EncodeVarint32(p, static_cast<uint32_t>(vlen));
-  if (vlen > 0)
-    std::memcpy(p, value.data(), vlen);
-  table_.Insert(buf);
+  const uint64_t tag = PackTag(seq, kind);
+  char* vmem = arena_.AllocateAligned(sizeof(MemVersion) + value.size());
+  auto* v = new (vmem) MemVersion;
+  v->tag = tag;
+  v->size = static_cast<uint32_t>(value.size());
+  if (!value.empty())  // empty views may hold nullptr
+    std::memcpy(vmem + sizeof(MemVersion), value.data(), value.size());
+
+  const uint32_t h = KeyIndex::Hash(key);
+  if (MemKey* r = index_.Find(key, h)) {
+    const MemVersion* newest = r->newest.load(std::memory_order_relaxed);
+    if (newest->tag < tag) {
+      // The usual case: sequences grow.
+      v->older.store(newest, std::memory_order_relaxed);
+      r->newest.store(v, std::memory_order_release);
+    } else {
+      // Keep the versions in descending order whatever the order of arrival.
+      const MemVersion* at = newest;
+      const MemVersion* next;
+      while ((next = at->older.load(std::memory_order_relaxed)) != nullptr && next->tag > tag)
+        at = next;
+      v->older.store(next, std::memory_order_relaxed);
+      const_cast<MemVersion*>(at)->older.store(v, std::memory_order_release);
+    }
+  } else {
+    char* kmem = arena_.AllocateAligned(sizeof(MemKey) + key.size());
+    auto* rec = new (kmem) MemKey;
+    rec->size = static_cast<uint32_t>(key.size());
+    if (!key.empty())
+      std::memcpy(kmem + sizeof(MemKey), key.data(), key.size());
+    v->older.store(nullptr, std::memory_order_relaxed);
+    rec->newest.store(v, std::memory_order_relaxed);  // published with the record
+    table_.Insert(rec);
+    index_.Insert(rec, h);
+  }
   num_entries_.fetch_add(1, std::memory_order_relaxed);
   if (seq > max_seq_.load(std::memory_order_relaxed))
     max_seq_.store(seq, std::memory_order_release);
@@ -141,33 +139,20 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
 
 bool MemTable::Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag,
                    std::string* value) const {
-  // A small stack buffer avoids a heap allocation for typical keys.
-  char stack[64];
-  std::string heap;
-  const char* lookup;
-  size_t need = 5 + key.size() + 8 + 1;
-  if (need <= sizeof(stack)) {
-    char* p = EncodeVarint32(stack, static_cast<uint32_t>(key.size()));
-    if (!key.empty())
-      std::memcpy(p, key.data(), key.size());
-    p += key.size();
-    EncodeFixed64(p, SeekTag(snapshot));
-    p[8] = 0;
-    lookup = stack;
-  } else {
-    lookup = EncodeLookupKey(&heap, key, SeekTag(snapshot));
+  const MemKey* r = index_.Find(key, KeyIndex::Hash(key));
+  if (r == nullptr)
+    return false;
+  const uint64_t seek = SeekTag(snapshot);
+  for (const MemVersion* v = r->newest.load(std::memory_order_acquire); v != nullptr;
+       v = v->older.load(std::memory_order_acquire)) {
+    if (v->tag <= seek) {
+      *tag = v->tag;
+      if (TagKind(v->tag) == ValueKind::kPut)
+        value->assign(v->value());
+      return true;
+    }
   }
-  Table::Iterator it(&table_);
-  it.Seek(lookup);
-  if (!it.Valid())
-    return false;
-  Decoded d = DecodeEntry(it.key());
-  if (d.key != key)
-    return false;
-  *tag = d.tag;
-  if (TagKind(d.tag) == ValueKind::kPut)
-    value->assign(d.value);
-  return true;
+  return false;
 }
 
 SequenceNumber MemTable::MaxCoveringTombstone(std::string_view key, SequenceNumber snapshot) const {

@@ -1,6 +1,8 @@
 // MemTable: the in-memory, sorted buffer of recent commits, with sequence
-// numbers so reads at a snapshot ignore newer entries. Range tombstones are
-// kept beside the skiplist in a small list.
+// numbers so reads at a snapshot ignore newer entries. A B+-tree orders one
+// record per user key (memtree.h); each record holds the key's versions, newest first;
+// a hash index finds the record of a key without searching the tree
+// (key_index.h). Range tombstones are kept beside them in a small list.
 //
 // Thread-safety: one writer at a time (DBImpl's write path); readers and
 // iterators run concurrently with it without locks on the point entries.
@@ -17,7 +19,8 @@
 #include <vector>
 
 #include "lsm/arena.h"
-#include "lsm/skiplist.h"
+#include "lsm/key_index.h"
+#include "lsm/memtree.h"
 #include "sstable/internal_iterator.h"
 #include "sstable/range_tombstones.h"
 #include "sstable/table_options.h"
@@ -49,7 +52,8 @@ class MemTable {
 
   // Memory reserved (for statistics).
   size_t ApproximateMemoryUsage() const {
-    return arena_.memory_usage() + range_del_bytes_.load(std::memory_order_relaxed);
+    return arena_.memory_usage() + index_.memory_usage() +
+           range_del_bytes_.load(std::memory_order_relaxed);
   }
   // Size of the contents (decides when the memtable is full).
   size_t DataSize() const {
@@ -62,17 +66,10 @@ class MemTable {
   SequenceNumber last_seq() const { return last_seq_.load(std::memory_order_acquire); }
   bool empty() const { return num_entries() == 0 && !has_range_tombstones(); }
 
-  // Entry layout in the arena: varint32 klen, key, fixed64 tag, varint32 vlen, value.
-  struct KeyComparator {
-    int operator()(const char* a, const char* b) const;
-    // The first 16 bytes of the entry's user key (skiplist.h).
-    KeyPrefix prefix(const char* entry) const;
-  };
-  using Table = SkipList<KeyComparator>;
-
  private:
   Arena arena_;
-  Table table_;
+  MemTree table_;
+  KeyIndex index_;
   std::atomic<uint64_t> num_entries_{0};
   std::atomic<SequenceNumber> max_seq_{0};
   std::atomic<SequenceNumber> last_seq_{0};

@@ -94,7 +94,7 @@ void BM_MemTableInsert(benchmark::State& state) {
 BENCHMARK(BM_MemTableInsert)->ArgName("sorted")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // Random inserts and point gets in a memtable that already holds 1M entries
-// (a 64 MiB memtable's worth of triples): the skiplist's cache misses.
+// (a 64 MiB memtable's worth of triples): the tree's and the hash index's cache misses.
 MemTable* LargeMemTable(std::vector<std::string>* keys) {
   static auto* mem = new MemTable();
   static std::vector<std::string> held;

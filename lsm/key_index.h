@@ -1,0 +1,93 @@
+// The memtable's records, and KeyIndex: a hash index from a user key to its
+// record.
+//
+// A memtable holds one record (MemKey) per user key, in its B+-tree
+// (memtree.h), and the key's versions as a list hanging off the record,
+// newest first. A write to a key already in the memtable, or a point read of
+// any key, then finds the record through KeyIndex in one or two cache misses
+// instead of a tree search; only the first write of a key searches the tree.
+//
+// KeyIndex is open addressing with linear probing over two parallel arrays:
+// record pointers, and a 32-bit hash of each record's key. A probe skips a
+// slot by its hash without touching the record, and growth rehashes from the
+// hashes alone. One writer (the memtable's), any number of lock-free
+// readers: a slot's hash is stored before its record is published, and a
+// grown table is filled before it is published. Replaced tables are kept
+// until the index dies, for readers still probing them; such a reader can
+// miss only records added after the replacement, and those hold sequences
+// newer than any snapshot it holds (a sequence is published after its
+// entries are in the memtable).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace trine {
+
+// One version of a key: the bytes of its value follow the struct.
+struct MemVersion {
+  std::atomic<const MemVersion*> older;
+  uint64_t tag;  // sequence << 8 | kind (internal_key.h)
+  uint32_t size;
+  std::string_view value() const {
+    return std::string_view(reinterpret_cast<const char*>(this + 1), size);
+  }
+};
+
+// One user key: the bytes of the key follow the struct. `newest` heads the
+// versions in descending tag order and is never null once the record is
+// reachable.
+struct MemKey {
+  std::atomic<const MemVersion*> newest;
+  uint32_t size;
+  std::string_view key() const {
+    return std::string_view(reinterpret_cast<const char*>(this + 1), size);
+  }
+};
+
+class KeyIndex {
+ public:
+  KeyIndex();
+  ~KeyIndex();
+  KeyIndex(const KeyIndex&) = delete;
+  KeyIndex& operator=(const KeyIndex&) = delete;
+
+  static uint32_t Hash(std::string_view key);
+
+  // The record of `key` (whose Hash is h), or nullptr. Any thread.
+  MemKey* Find(std::string_view key, uint32_t h) const {
+    const Table* t = table_.load(std::memory_order_acquire);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+      MemKey* r = t->records[i].load(std::memory_order_acquire);
+      if (r == nullptr)
+        return nullptr;
+      if (t->hashes[i].load(std::memory_order_relaxed) == h && r->key() == key)
+        return r;
+    }
+  }
+
+  // Adds a record whose key is not in the index yet. The writer only.
+  void Insert(MemKey* record, uint32_t h);
+
+  // Bytes held by the tables, replaced ones included. Any thread.
+  size_t memory_usage() const { return bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Table {
+    explicit Table(size_t capacity);
+    size_t mask;
+    std::unique_ptr<std::atomic<MemKey*>[]> records;
+    std::unique_ptr<std::atomic<uint32_t>[]> hashes;
+  };
+  static void Place(Table* t, MemKey* record, uint32_t h);
+
+  std::atomic<const Table*> table_;
+  std::vector<std::unique_ptr<Table>> tables_;  // every table published; the writer's
+  size_t size_ = 0;                             // records in the index; the writer's
+  std::atomic<size_t> bytes_{0};
+};
+
+}  // namespace trine

@@ -1,0 +1,298 @@
+#include "lsm/memtree.h"
+
+#include <cstring>
+#include <new>
+
+#include "sstable/internal_key.h"
+
+namespace trine {
+
+KeyPrefix KeyPrefix::Of(std::string_view key) {
+  unsigned char buf[16] = {};
+  if (!key.empty())
+    std::memcpy(buf, key.data(), key.size() < 16 ? key.size() : 16);
+  uint64_t hi, lo;
+  std::memcpy(&hi, buf, 8);
+  std::memcpy(&lo, buf + 8, 8);
+  return KeyPrefix{__builtin_bswap64(hi), __builtin_bswap64(lo)};
+}
+
+MemTree::MemTree(Arena* arena) : arena_(arena) {
+  root_.store(NewLeaf(nullptr, 0), std::memory_order_release);
+}
+
+uint64_t MemTree::InsertAt(uint64_t perm, int rank, int slot) {
+  const int count = Count(perm);
+  uint64_t order = perm >> 4;  // nibble r: the slot of rank r
+  const int shift = 4 * rank;
+  const uint64_t below = shift == 0 ? 0 : order & ((uint64_t{1} << shift) - 1);
+  const uint64_t above = shift >= 60 ? 0 : order >> shift;
+  order = below | (static_cast<uint64_t>(slot) << shift) | (above << (shift + 4));
+  return (order << 4) | static_cast<uint64_t>(count + 1);
+}
+
+int MemTree::Bound(const Node* n, uint64_t perm, std::string_view key, const KeyPrefix& kp,
+                   bool strict) {
+  int lo = 0, hi = Count(perm);
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    const int s = SlotAt(perm, mid);
+    int c;
+    if (n->prefix[s] != kp)
+      c = n->prefix[s] < kp ? -1 : 1;
+    else
+      c = CompareBytes(n->key[s]->key(), key);
+    if (c < 0 || (c == 0 && strict))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+const MemTree::Node* MemTree::ChildAt(const Node* n, uint64_t perm, int rank) {
+  const auto* in = static_cast<const Inner*>(n);
+  if (rank < 0)
+    return in->leftmost.load(std::memory_order_acquire);
+  return in->child[SlotAt(perm, rank)].load(std::memory_order_acquire);
+}
+
+void MemTree::Prefetch(const Node* n) {
+  // A leaf spans six lines and an inner node eight: fetch them together
+  // rather than one miss per probe of the binary search.
+  const char* p = reinterpret_cast<const char*>(n);
+  const size_t size = n->level == 0 ? sizeof(Node) : sizeof(Inner);
+  for (size_t off = 64; off < size; off += 64)
+    __builtin_prefetch(p + off);
+}
+
+MemTree::Node* MemTree::NewLeaf(const Entry* entries, int n) {
+  auto* node = new (arena_->AllocateAligned(sizeof(Node))) Node;
+  uint64_t order = 0;
+  for (int i = 0; i < n; ++i) {
+    node->prefix[i] = entries[i].prefix;
+    node->key[i] = entries[i].key;
+    order |= static_cast<uint64_t>(i) << (4 * i);
+  }
+  node->perm.store((order << 4) | static_cast<uint64_t>(n), std::memory_order_relaxed);
+  return node;
+}
+
+MemTree::Inner* MemTree::NewInner(int level, const Node* leftmost, const Entry* entries, int n) {
+  auto* node = new (arena_->AllocateAligned(sizeof(Inner))) Inner;
+  node->level = level;
+  node->leftmost.store(leftmost, std::memory_order_relaxed);
+  uint64_t order = 0;
+  for (int i = 0; i < n; ++i) {
+    node->prefix[i] = entries[i].prefix;
+    node->key[i] = entries[i].key;
+    node->child[i].store(entries[i].child, std::memory_order_relaxed);
+    order |= static_cast<uint64_t>(i) << (4 * i);
+  }
+  node->perm.store((order << 4) | static_cast<uint64_t>(n), std::memory_order_relaxed);
+  return node;
+}
+
+void MemTree::Insert(const MemKey* record) {
+  const std::string_view key = record->key();
+  const KeyPrefix kp = KeyPrefix::Of(key);
+  // The path from the root: the nodes, the rank taken in each inner node (-1
+  // for leftmost) and the link that led to each node.
+  Node* path[kMaxDepth];
+  int rank[kMaxDepth];
+  std::atomic<const Node*>* link[kMaxDepth];
+  int depth = 0;
+  link[0] = &root_;
+  Node* n = const_cast<Node*>(root_.load(std::memory_order_relaxed));
+  while (n->level > 0) {
+    Prefetch(n);
+    const uint64_t perm = n->perm.load(std::memory_order_relaxed);
+    const int r = Bound(n, perm, key, kp, true) - 1;
+    auto* in = static_cast<Inner*>(n);
+    path[depth] = n;
+    rank[depth] = r;
+    ++depth;
+    link[depth] = r < 0 ? &in->leftmost : &in->child[SlotAt(perm, r)];
+    n = const_cast<Node*>(link[depth]->load(std::memory_order_relaxed));
+  }
+  Prefetch(n);
+  uint64_t perm = n->perm.load(std::memory_order_relaxed);
+  int at = Bound(n, perm, key, kp, false);
+  int count = Count(perm);
+  if (count < kSlots) {
+    n->prefix[count] = kp;
+    n->key[count] = record;
+    n->perm.store(InsertAt(perm, at, count), std::memory_order_release);
+    return;
+  }
+
+  // Split the leaf: the 16 keys in order, half to each new leaf.
+  Entry all[kSlots + 1];
+  for (int i = 0, j = 0; i <= kSlots; ++i) {
+    if (i == at) {
+      all[i] = Entry{kp, record, nullptr};
+    } else {
+      const int s = SlotAt(perm, j++);
+      all[i] = Entry{n->prefix[s], n->key[s], nullptr};
+    }
+  }
+  constexpr int kHalf = (kSlots + 1) / 2;
+  const Node* left = NewLeaf(all, kHalf);
+  const Node* right = NewLeaf(all + kHalf, kSlots + 1 - kHalf);
+  Entry sep{all[kHalf].prefix, all[kHalf].key, right};
+
+  for (int up = depth - 1;; --up) {
+    if (up < 0) {
+      // The root split: a new root above the two halves.
+      root_.store(NewInner(left->level + 1, left, &sep, 1), std::memory_order_release);
+      return;
+    }
+    Node* p = path[up];
+    auto* in = static_cast<Inner*>(p);
+    perm = p->perm.load(std::memory_order_relaxed);
+    count = Count(perm);
+    // The separator goes right after the child that was split.
+    at = rank[up] + 1;
+    if (count < kSlots) {
+      p->prefix[count] = sep.prefix;
+      p->key[count] = sep.key;
+      in->child[count].store(sep.child, std::memory_order_relaxed);
+      p->perm.store(InsertAt(perm, at, count), std::memory_order_release);  // the right half
+      link[up + 1]->store(left, std::memory_order_release);                 // then the left
+      return;
+    }
+    // Split the parent too: its 16 separators, with the split child replaced
+    // by the left half and the new separator added; the middle one moves up.
+    const Node* leftmost = in->leftmost.load(std::memory_order_relaxed);
+    Entry items[kSlots + 1];
+    for (int i = 0, j = 0; i <= kSlots; ++i) {
+      if (i == at) {
+        items[i] = sep;
+      } else {
+        const int s = SlotAt(perm, j++);
+        items[i] = Entry{p->prefix[s], p->key[s], in->child[s].load(std::memory_order_relaxed)};
+      }
+    }
+    if (rank[up] < 0)
+      leftmost = left;
+    else
+      items[rank[up]].child = left;
+    left = NewInner(p->level, leftmost, items, kHalf - 1);
+    right = NewInner(p->level, items[kHalf - 1].child, items + kHalf, kSlots + 1 - kHalf);
+    sep = Entry{items[kHalf - 1].prefix, items[kHalf - 1].key, right};
+  }
+}
+
+// ---------------------------------------------------------------- Iterator --
+
+const MemKey* MemTree::Iterator::record() const {
+  return leaf_->key[SlotAt(perm_, pos_)];
+}
+
+void MemTree::Iterator::SeekAfter(std::string_view key, bool strict) {
+  const KeyPrefix kp = KeyPrefix::Of(key);
+  const Node* n = tree_->root_.load(std::memory_order_acquire);
+  // The smallest separator above `key` seen on the way down: where the next
+  // leaf starts, if this one holds nothing at or after `key`. (A separator
+  // is the first key of its subtree, and keys are never removed.)
+  const MemKey* next = nullptr;
+  uint64_t perm;
+  while (true) {
+    Prefetch(n);
+    perm = n->perm.load(std::memory_order_acquire);
+    if (n->level == 0)
+      break;
+    const int r = Bound(n, perm, key, kp, true);  // first separator > key
+    if (r < Count(perm))
+      next = n->key[SlotAt(perm, r)];
+    n = ChildAt(n, perm, r - 1);
+  }
+  const int r = Bound(n, perm, key, kp, strict);
+  if (r < Count(perm)) {
+    leaf_ = n;
+    perm_ = perm;
+    pos_ = r;
+  } else if (next != nullptr) {
+    SeekAfter(next->key(), false);
+  } else {
+    leaf_ = nullptr;
+  }
+}
+
+void MemTree::Iterator::SeekBefore(std::string_view key) {
+  const KeyPrefix kp = KeyPrefix::Of(key);
+  const Node* n = tree_->root_.load(std::memory_order_acquire);
+  // The subtree just left of the deepest separator <= key crossed on the way
+  // down: where the previous key is, if the leaf holds none below `key`.
+  const Node* before = nullptr;
+  uint64_t perm;
+  while (true) {
+    Prefetch(n);
+    perm = n->perm.load(std::memory_order_acquire);
+    if (n->level == 0)
+      break;
+    const int r = Bound(n, perm, key, kp, true) - 1;  // last separator <= key
+    if (r >= 0)
+      before = ChildAt(n, perm, r - 1);
+    n = ChildAt(n, perm, r);
+  }
+  const int r = Bound(n, perm, key, kp, false);  // first key >= key
+  if (r > 0) {
+    leaf_ = n;
+    perm_ = perm;
+    pos_ = r - 1;
+  } else if (before != nullptr) {
+    Edge(before, true);
+  } else {
+    leaf_ = nullptr;
+  }
+}
+
+// Positions at the first (or last) record of the subtree under n.
+void MemTree::Iterator::Edge(const Node* n, bool last) {
+  while (true) {
+    const uint64_t perm = n->perm.load(std::memory_order_acquire);
+    const int count = Count(perm);
+    if (n->level == 0) {
+      if (count == 0) {  // only the root of an empty tree
+        leaf_ = nullptr;
+      } else {
+        leaf_ = n;
+        perm_ = perm;
+        pos_ = last ? count - 1 : 0;
+      }
+      return;
+    }
+    n = ChildAt(n, perm, last ? count - 1 : -1);
+  }
+}
+
+void MemTree::Iterator::Next() {
+  if (pos_ + 1 < Count(perm_)) {
+    ++pos_;
+    return;
+  }
+  SeekAfter(record()->key(), true);
+}
+
+void MemTree::Iterator::Prev() {
+  if (pos_ > 0) {
+    --pos_;
+    return;
+  }
+  SeekBefore(record()->key());
+}
+
+void MemTree::Iterator::Seek(std::string_view key) {
+  SeekAfter(key, false);
+}
+
+void MemTree::Iterator::SeekToFirst() {
+  Edge(tree_->root_.load(std::memory_order_acquire), false);
+}
+
+void MemTree::Iterator::SeekToLast() {
+  Edge(tree_->root_.load(std::memory_order_acquire), true);
+}
+
+}  // namespace trine
