@@ -189,24 +189,35 @@ const MemKey* MemTree::Iterator::record() const {
   return leaf_->key[SlotAt(perm_, pos_)];
 }
 
+// Descends from the root to the leaf whose range holds `key`, calling
+// inner(node, perm, r) in each inner node on the way, with r the rank of its
+// first separator > key; the leaf's order word goes to *perm.
+template <typename F>
+const MemTree::Node* MemTree::Descend(std::string_view key, const KeyPrefix& kp, uint64_t* perm,
+                                      F&& inner) const {
+  const Node* n = root_.load(std::memory_order_acquire);
+  while (true) {
+    Prefetch(n);
+    *perm = n->perm.load(std::memory_order_acquire);
+    if (n->level == 0)
+      return n;
+    const int r = Bound(n, *perm, key, kp, true);
+    inner(n, *perm, r);
+    n = ChildAt(n, *perm, r - 1);
+  }
+}
+
 void MemTree::Iterator::SeekAfter(std::string_view key, bool strict) {
   const KeyPrefix kp = KeyPrefix::Of(key);
-  const Node* n = tree_->root_.load(std::memory_order_acquire);
   // The smallest separator above `key` seen on the way down: where the next
   // leaf starts, if this one holds nothing at or after `key`. (A separator
   // is the first key of its subtree, and keys are never removed.)
   const MemKey* next = nullptr;
   uint64_t perm;
-  while (true) {
-    Prefetch(n);
-    perm = n->perm.load(std::memory_order_acquire);
-    if (n->level == 0)
-      break;
-    const int r = Bound(n, perm, key, kp, true);  // first separator > key
-    if (r < Count(perm))
-      next = n->key[SlotAt(perm, r)];
-    n = ChildAt(n, perm, r - 1);
-  }
+  const Node* n = tree_->Descend(key, kp, &perm, [&](const Node* in, uint64_t p, int r) {
+    if (r < Count(p))
+      next = in->key[SlotAt(p, r)];
+  });
   const int r = Bound(n, perm, key, kp, strict);
   if (r < Count(perm)) {
     leaf_ = n;
@@ -221,21 +232,14 @@ void MemTree::Iterator::SeekAfter(std::string_view key, bool strict) {
 
 void MemTree::Iterator::SeekBefore(std::string_view key) {
   const KeyPrefix kp = KeyPrefix::Of(key);
-  const Node* n = tree_->root_.load(std::memory_order_acquire);
   // The subtree just left of the deepest separator <= key crossed on the way
   // down: where the previous key is, if the leaf holds none below `key`.
   const Node* before = nullptr;
   uint64_t perm;
-  while (true) {
-    Prefetch(n);
-    perm = n->perm.load(std::memory_order_acquire);
-    if (n->level == 0)
-      break;
-    const int r = Bound(n, perm, key, kp, true) - 1;  // last separator <= key
-    if (r >= 0)
-      before = ChildAt(n, perm, r - 1);
-    n = ChildAt(n, perm, r);
-  }
+  const Node* n = tree_->Descend(key, kp, &perm, [&](const Node* in, uint64_t p, int r) {
+    if (r >= 1)  // the separator of rank r - 1 is <= key: its left neighbour's subtree
+      before = ChildAt(in, p, r - 2);
+  });
   const int r = Bound(n, perm, key, kp, false);  // first key >= key
   if (r > 0) {
     leaf_ = n;

@@ -118,6 +118,8 @@ class MemTree {
                    bool strict);
   static const Node* ChildAt(const Node* n, uint64_t perm, int rank);  // rank -1: leftmost
   static void Prefetch(const Node* n);
+  template <typename F>
+  const Node* Descend(std::string_view key, const KeyPrefix& kp, uint64_t* perm, F&& inner) const;
 
   Node* NewLeaf(const Entry* entries, int n);
   Inner* NewInner(int level, const Node* leftmost, const Entry* entries, int n);
