@@ -7,16 +7,19 @@
 // any key, then finds the record through KeyIndex in one or two cache misses
 // instead of a tree search; only the first write of a key searches the tree.
 //
-// KeyIndex is open addressing with linear probing over two parallel arrays:
-// record pointers, and a 32-bit hash of each record's key. A probe skips a
-// slot by its hash without touching the record, and growth rehashes from the
-// hashes alone. One writer (the memtable's), any number of lock-free
-// readers: a slot's hash is stored before its record is published, and a
-// grown table is filled before it is published. Replaced tables are kept
-// until the index dies, for readers still probing them; such a reader can
-// miss only records added after the replacement, and those hold sequences
-// newer than any snapshot it holds (a sequence is published after its
-// entries are in the memtable).
+// KeyIndex is open addressing with linear probing over slots that pair a
+// record pointer with a 32-bit hash of the record's key: a probe skips a
+// slot by its hash without touching the record, a hit costs the slot's line
+// and the record's, and growth rehashes from the hashes alone. Tables of
+// 2 MiB and more ask for transparent huge pages: a probe lands on a random
+// page of a table that, at a million keys, spans 32 MiB, and with 4 KiB
+// pages nearly every probe would also miss the TLB. One writer (the
+// memtable's), any number of lock-free readers: a slot's hash is stored
+// before its record is published, and a grown table is filled before it is
+// published. Replaced tables are kept until the index dies, for readers
+// still probing them; such a reader can miss only records added after the
+// replacement, and those hold sequences newer than any snapshot it holds (a
+// sequence is published after its entries are in the memtable).
 #pragma once
 
 #include <atomic>
@@ -61,10 +64,11 @@ class KeyIndex {
   MemKey* Find(std::string_view key, uint32_t h) const {
     const Table* t = table_.load(std::memory_order_acquire);
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-      MemKey* r = t->records[i].load(std::memory_order_acquire);
+      const Slot& slot = t->slots[i];
+      MemKey* r = slot.record.load(std::memory_order_acquire);
       if (r == nullptr)
         return nullptr;
-      if (t->hashes[i].load(std::memory_order_relaxed) == h && r->key() == key)
+      if (slot.hash.load(std::memory_order_relaxed) == h && r->key() == key)
         return r;
     }
   }
@@ -76,11 +80,18 @@ class KeyIndex {
   size_t memory_usage() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
+  struct Slot {
+    std::atomic<MemKey*> record;
+    std::atomic<uint32_t> hash;
+  };
+  // `capacity` slots (a power of two) in an anonymous mapping.
   struct Table {
     explicit Table(size_t capacity);
+    ~Table();
+    Table(const Table&) = delete;
+    Table& operator=(const Table&) = delete;
     size_t mask;
-    std::unique_ptr<std::atomic<MemKey*>[]> records;
-    std::unique_ptr<std::atomic<uint32_t>[]> hashes;
+    Slot* slots;
   };
   static void Place(Table* t, MemKey* record, uint32_t h);
 
