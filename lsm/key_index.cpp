@@ -1,5 +1,6 @@
 #include "lsm/key_index.h"
 
+#include <algorithm>
 #include <new>
 
 #include <sys/mman.h>
@@ -10,6 +11,12 @@ namespace trine {
 
 namespace {
 constexpr size_t kInitialCapacity = 1024;
+// Per insert while a table grows: slots of the next table initialized (it
+// has twice the slots, and 1/8 of the current capacity's inserts to do it
+// in: 16 is enough, 32 leaves room), and slots of the old table copied (3/4
+// of its capacity in 3/8 of the new table's: 2 is enough).
+constexpr size_t kPrepareStep = 32;
+constexpr size_t kCopyStep = 8;
 }  // namespace
 
 KeyIndex::Table::Table(size_t capacity) : mask(capacity - 1) {
@@ -20,16 +27,22 @@ KeyIndex::Table::Table(size_t capacity) : mask(capacity - 1) {
   if (bytes >= (2u << 20))
     madvise(m, bytes, MADV_HUGEPAGE);  // advice only: without it the table still works
   slots = static_cast<Slot*>(m);
-  for (size_t i = 0; i < capacity; ++i)
-    new (&slots[i]) Slot{{nullptr}, {0}};
 }
 
 KeyIndex::Table::~Table() {
-  munmap(slots, (mask + 1) * sizeof(Slot));
+  munmap(slots, capacity() * sizeof(Slot));
+}
+
+void KeyIndex::Prepare(Table* t, size_t n) {
+  const size_t end = std::min(t->capacity(), t->initialized + n);
+  for (size_t i = t->initialized; i < end; ++i)
+    new (&t->slots[i]) Slot{{nullptr}, {0}};
+  t->initialized = end;
 }
 
 KeyIndex::KeyIndex() {
   tables_.push_back(std::make_unique<Table>(kInitialCapacity));
+  Prepare(tables_.back().get(), kInitialCapacity);
   table_.store(tables_.back().get(), std::memory_order_release);
   bytes_.store(kInitialCapacity * sizeof(Slot), std::memory_order_relaxed);
 }
@@ -49,22 +62,42 @@ void KeyIndex::Place(Table* t, MemKey* record, uint32_t h) {
   t->slots[i].record.store(record, std::memory_order_release);  // publishes the hash too
 }
 
-void KeyIndex::Insert(MemKey* record, uint32_t h) {
+void KeyIndex::Copy(size_t n) {
   Table* t = tables_.back().get();
-  size_t capacity = t->mask + 1;
-  // Kept at most 3/4 full, so an unsuccessful probe (every first write of a
-  // key) stays a few slots long.
-  if ((size_ + 1) * 4 > capacity * 3) {
-    auto grown = std::make_unique<Table>(capacity * 2);
-    for (size_t i = 0; i < capacity; ++i) {
-      MemKey* r = t->slots[i].record.load(std::memory_order_relaxed);
-      if (r != nullptr)
-        Place(grown.get(), r, t->slots[i].hash.load(std::memory_order_relaxed));
+  const Table* old = t->old.load(std::memory_order_relaxed);
+  if (old == nullptr)
+    return;
+  const size_t end = std::min(old->capacity(), copied_ + n);
+  for (size_t i = copied_; i < end; ++i)
+    if (MemKey* r = old->slots[i].record.load(std::memory_order_relaxed))
+      Place(t, r, old->slots[i].hash.load(std::memory_order_relaxed));
+  copied_ = end;
+  if (copied_ == old->capacity())
+    t->old.store(nullptr, std::memory_order_release);  // every record is in t now
+}
+
+void KeyIndex::Insert(MemKey* record, uint32_t h) {
+  Copy(kCopyStep);
+  Table* t = tables_.back().get();
+  const size_t capacity = t->capacity();
+  if ((size_ + 1) * 8 > capacity * 5) {
+    if (next_ == nullptr) {
+      next_ = std::make_unique<Table>(capacity * 2);
+      bytes_.fetch_add(capacity * 2 * sizeof(Slot), std::memory_order_relaxed);
     }
-    t = grown.get();
-    tables_.push_back(std::move(grown));
-    table_.store(t, std::memory_order_release);
-    bytes_.fetch_add(capacity * 2 * sizeof(Slot), std::memory_order_relaxed);
+    Prepare(next_.get(), kPrepareStep);
+    // At most 3/4 full, so an unsuccessful probe (every first write of a
+    // key) stays a few slots long.
+    if ((size_ + 1) * 4 > capacity * 3) {
+      // The steps above finish in time; these two calls only guard it.
+      Copy(capacity);
+      Prepare(next_.get(), next_->capacity());
+      next_->old.store(t, std::memory_order_relaxed);
+      copied_ = 0;
+      t = next_.get();
+      tables_.push_back(std::move(next_));
+      table_.store(t, std::memory_order_release);
+    }
   }
   Place(t, record, h);
   ++size_;

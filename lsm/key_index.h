@@ -13,13 +13,23 @@
 // and the record's, and growth rehashes from the hashes alone. Tables of
 // 2 MiB and more ask for transparent huge pages: a probe lands on a random
 // page of a table that, at a million keys, spans 32 MiB, and with 4 KiB
-// pages nearly every probe would also miss the TLB. One writer (the
-// memtable's), any number of lock-free readers: a slot's hash is stored
-// before its record is published, and a grown table is filled before it is
-// published. Replaced tables are kept until the index dies, for readers
-// still probing them; such a reader can miss only records added after the
-// replacement, and those hold sequences newer than any snapshot it holds (a
-// sequence is published after its entries are in the memtable).
+// pages nearly every probe would also miss the TLB.
+//
+// Growth is spread over the writes around it, so no single write pays for
+// building and filling a table of millions of slots (tens of milliseconds):
+// - from 5/8 full, each insert initializes a few slots of the next table,
+//   twice the size;
+// - at 3/4 full the next table is published with a link to the current one,
+//   and each insert then copies a few slots of the old table into it;
+// - when all are copied the link is cleared.
+// A record is always in the published table, in the table it links to, or
+// both; Find reads the link before probing, so a cleared link means every
+// record has been copied.
+//
+// One writer (the memtable's), any number of lock-free readers: a slot's
+// hash is stored before its record is published, and a table is fully
+// initialized before it is published. Replaced tables are kept until the
+// index dies, for readers still probing them.
 #pragma once
 
 #include <atomic>
@@ -63,14 +73,9 @@ class KeyIndex {
   // The record of `key` (whose Hash is h), or nullptr. Any thread.
   MemKey* Find(std::string_view key, uint32_t h) const {
     const Table* t = table_.load(std::memory_order_acquire);
-    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-      const Slot& slot = t->slots[i];
-      MemKey* r = slot.record.load(std::memory_order_acquire);
-      if (r == nullptr)
-        return nullptr;
-      if (slot.hash.load(std::memory_order_relaxed) == h && r->key() == key)
-        return r;
-    }
+    const Table* old = t->old.load(std::memory_order_acquire);  // before probing t: see above
+    MemKey* r = Probe(t, key, h);
+    return r != nullptr || old == nullptr ? r : Probe(old, key, h);
   }
 
   // Adds a record whose key is not in the index yet. The writer only.
@@ -84,19 +89,40 @@ class KeyIndex {
     std::atomic<MemKey*> record;
     std::atomic<uint32_t> hash;
   };
-  // `capacity` slots (a power of two) in an anonymous mapping.
+  // `capacity` slots (a power of two) in an anonymous mapping, initialized
+  // by Prepare.
   struct Table {
     explicit Table(size_t capacity);
     ~Table();
     Table(const Table&) = delete;
     Table& operator=(const Table&) = delete;
+    size_t capacity() const { return mask + 1; }
     size_t mask;
     Slot* slots;
+    size_t initialized = 0;                  // the writer's, until published
+    std::atomic<const Table*> old{nullptr};  // still being copied from
   };
+
+  static MemKey* Probe(const Table* t, std::string_view key, uint32_t h) {
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+      const Slot& slot = t->slots[i];
+      MemKey* r = slot.record.load(std::memory_order_acquire);
+      if (r == nullptr)
+        return nullptr;
+      if (slot.hash.load(std::memory_order_relaxed) == h && r->key() == key)
+        return r;
+    }
+  }
   static void Place(Table* t, MemKey* record, uint32_t h);
+  // Initializes up to n more slots of t.
+  static void Prepare(Table* t, size_t n);
+  // Copies up to n more slots of the table the current one links to.
+  void Copy(size_t n);
 
   std::atomic<const Table*> table_;
   std::vector<std::unique_ptr<Table>> tables_;  // every table published; the writer's
+  std::unique_ptr<Table> next_;                 // being initialized; the writer's
+  size_t copied_ = 0;                           // slots of the old table copied; the writer's
   size_t size_ = 0;                             // records in the index; the writer's
   std::atomic<size_t> bytes_{0};
 };
