@@ -189,12 +189,20 @@ const MemKey* MemTree::Iterator::record() const {
   return leaf_->key[SlotAt(perm_, pos_)];
 }
 
-// Descends from the root to the leaf whose range holds `key`, calling
-// inner(node, perm, r) in each inner node on the way, with r the rank of its
-// first separator > key; the leaf's order word goes to *perm.
-template <typename F>
-const MemTree::Node* MemTree::Descend(std::string_view key, const KeyPrefix& kp, uint64_t* perm,
-                                      F&& inner) const {
+// Descends from the root to the leaf whose range holds `key`, recording
+// each inner node on the way with its order word and the rank of its first
+// separator > key; returns the leaf, its order word in *perm.
+//
+// A split publishes the right half in the parent's order word before it
+// switches the parent's link to the left half, so a child link read after
+// the order word may already be the new left half while the order word
+// lacks the separator above it: the keys from there on would be skipped.
+// The order word is therefore read again after the link, and the node is
+// read again if it changed (a link read after the switch sees the order
+// word written before it).
+const MemTree::Node* MemTree::Descend(std::string_view key, const KeyPrefix& kp, Step* path,
+                                      int* depth, uint64_t* perm) const {
+  *depth = 0;
   const Node* n = root_.load(std::memory_order_acquire);
   while (true) {
     Prefetch(n);
@@ -202,53 +210,70 @@ const MemTree::Node* MemTree::Descend(std::string_view key, const KeyPrefix& kp,
     if (n->level == 0)
       return n;
     const int r = Bound(n, *perm, key, kp, true);
-    inner(n, *perm, r);
-    n = ChildAt(n, *perm, r - 1);
+    const Node* child = ChildAt(n, *perm, r - 1);
+    if (n->perm.load(std::memory_order_acquire) != *perm)
+      continue;
+    path[(*depth)++] = Step{n, *perm, r};
+    n = child;
   }
 }
 
 void MemTree::Iterator::SeekAfter(std::string_view key, bool strict) {
   const KeyPrefix kp = KeyPrefix::Of(key);
-  // The smallest separator above `key` seen on the way down: where the next
-  // leaf starts, if this one holds nothing at or after `key`. (A separator
-  // is the first key of its subtree, and keys are never removed.)
-  const MemKey* next = nullptr;
+  Step path[kMaxDepth];
+  int depth;
   uint64_t perm;
-  const Node* n = tree_->Descend(key, kp, &perm, [&](const Node* in, uint64_t p, int r) {
-    if (r < Count(p))
-      next = in->key[SlotAt(p, r)];
-  });
+  const Node* n = tree_->Descend(key, kp, path, &depth, &perm);
   const int r = Bound(n, perm, key, kp, strict);
   if (r < Count(perm)) {
     leaf_ = n;
     perm_ = perm;
     pos_ = r;
-  } else if (next != nullptr) {
-    SeekAfter(next->key(), false);
-  } else {
-    leaf_ = nullptr;
+    return;
   }
+  // The leaf holds nothing at or after `key`: the next leaf starts at the
+  // smallest separator above it, the deepest one on the path (a separator is
+  // the first key of its subtree, and keys are never removed).
+  for (int d = depth - 1; d >= 0; --d) {
+    const Step& s = path[d];
+    if (s.rank < Count(s.perm)) {
+      SeekAfter(s.node->key[SlotAt(s.perm, s.rank)]->key(), false);
+      return;
+    }
+  }
+  leaf_ = nullptr;
 }
 
 void MemTree::Iterator::SeekBefore(std::string_view key) {
   const KeyPrefix kp = KeyPrefix::Of(key);
-  // The subtree just left of the deepest separator <= key crossed on the way
-  // down: where the previous key is, if the leaf holds none below `key`.
-  const Node* before = nullptr;
-  uint64_t perm;
-  const Node* n = tree_->Descend(key, kp, &perm, [&](const Node* in, uint64_t p, int r) {
-    if (r >= 1)  // the separator of rank r - 1 is <= key: its left neighbour's subtree
-      before = ChildAt(in, p, r - 2);
-  });
-  const int r = Bound(n, perm, key, kp, false);  // first key >= key
-  if (r > 0) {
-    leaf_ = n;
-    perm_ = perm;
-    pos_ = r - 1;
-  } else if (before != nullptr) {
+  while (true) {
+    Step path[kMaxDepth];
+    int depth;
+    uint64_t perm;
+    const Node* n = tree_->Descend(key, kp, path, &depth, &perm);
+    const int r = Bound(n, perm, key, kp, false);  // first key >= key
+    if (r > 0) {
+      leaf_ = n;
+      perm_ = perm;
+      pos_ = r - 1;
+      return;
+    }
+    // The leaf holds nothing below `key`: the previous key is the last of
+    // the subtree left of the deepest separator <= key on the path. Its link
+    // is checked against the order word as in Descend.
+    int d = depth - 1;
+    while (d >= 0 && path[d].rank < 1)
+      --d;
+    if (d < 0) {
+      leaf_ = nullptr;
+      return;
+    }
+    const Step& s = path[d];
+    const Node* before = ChildAt(s.node, s.perm, s.rank - 2);
+    if (s.node->perm.load(std::memory_order_acquire) != s.perm)
+      continue;
     Edge(before, true);
-  } else {
-    leaf_ = nullptr;
+    return;
   }
 }
 
@@ -267,7 +292,9 @@ void MemTree::Iterator::Edge(const Node* n, bool last) {
       }
       return;
     }
-    n = ChildAt(n, perm, last ? count - 1 : -1);
+    const Node* child = ChildAt(n, perm, last ? count - 1 : -1);
+    if (n->perm.load(std::memory_order_acquire) == perm)  // as in Descend
+      n = child;
   }
 }
 

@@ -20,8 +20,9 @@
 //   the separator and the right node, so keys from the separator up route to
 //   a complete copy; then its link to the old node switches to the left one.
 //   Between the two steps a reader can miss only the key being inserted,
-//   whose sequence is not yet visible. A full parent is split the same way,
-//   up to the root, which is replaced last.
+//   whose sequence is not yet visible, provided it pairs each link with an
+//   order word read after it (Descend in memtree.cpp says why). A full parent is split the same
+//   way, up to the root, which is replaced last.
 // - Replaced nodes stay in the arena until the memtable dies, for readers
 //   still inside them; no node is ever freed or reused. Every split leaves
 //   the old node behind: the price of lock-free readers without reclamation.
@@ -120,8 +121,14 @@ class MemTree {
                    bool strict);
   static const Node* ChildAt(const Node* n, uint64_t perm, int rank);  // rank -1: leftmost
   static void Prefetch(const Node* n);
-  template <typename F>
-  const Node* Descend(std::string_view key, const KeyPrefix& kp, uint64_t* perm, F&& inner) const;
+  // An inner node passed on the way down, as read.
+  struct Step {
+    const Node* node;
+    uint64_t perm;
+    int rank;  // of its first separator > the key sought
+  };
+  const Node* Descend(std::string_view key, const KeyPrefix& kp, Step* path, int* depth,
+                      uint64_t* perm) const;
 
   Node* NewLeaf(const Entry* entries, int n);
   Inner* NewInner(int level, const Node* leftmost, const Entry* entries, int n);

@@ -5,9 +5,9 @@
 // each snapshot must hold) and publishes each sequence after its Add, as the
 // store's write path does. Readers meanwhile take the published sequence as
 // their snapshot and check point reads (the newest version at or below it)
-// and whole scans (keys strictly ascending, every key written at or below
-// the snapshot present), while the B+-tree splits under them and the hash
-// index grows. TRINE_SEED=... repeats the writes.
+// and whole scans forward and backward (keys in order, every key written at
+// or below the snapshot present), while the B+-tree splits under them and
+// the hash index grows. TRINE_SEED=... repeats the writes.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -83,40 +83,37 @@ TEST(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
           failed = true;
         }
       }
-      // A whole scan every few rounds: ascending, and nothing written at or
-      // below the snapshot missing.
-      if (rounds++ % 8 == 0) {
+      // A whole scan every few rounds, forward and backward in turn: keys in
+      // order, and none written at or below the snapshot missing.
+      if (rounds % 4 == 0) {
+        const bool backward = rounds / 4 % 2 == 1;
         auto it = mem.NewIterator();
-        size_t next_first = 0;
-        std::string prev;
-        bool have_prev = false;
-        for (it->SeekToFirst(); it->Valid(); it->Next()) {
-          std::string k(it->user_key());
-          if (have_prev && k < prev) {
-            ADD_FAILURE() << "scan went back from " << prev << " to " << k;
-            failed = true;
-            break;
-          }
-          if (k == prev && have_prev)
-            continue;  // an older version of the same key
-          while (next_first < first.size() && first[next_first].first < k) {
-            if (first[next_first].second <= snap) {
-              ADD_FAILURE() << "scan at " << snap << " missed " << first[next_first].first;
-              failed = true;
-            }
-            ++next_first;
-          }
-          if (next_first < first.size() && first[next_first].first == k)
-            ++next_first;
-          prev = k;
-          have_prev = true;
+        std::vector<std::string> seen;
+        if (backward) {
+          for (it->SeekToLast(); it->Valid(); it->Prev())
+            seen.emplace_back(it->user_key());
+          std::reverse(seen.begin(), seen.end());
+        } else {
+          for (it->SeekToFirst(); it->Valid(); it->Next())
+            seen.emplace_back(it->user_key());
         }
-        for (; next_first < first.size(); ++next_first)
-          if (first[next_first].second <= snap) {
-            ADD_FAILURE() << "scan at " << snap << " missed " << first[next_first].first;
+        // The versions of a key are adjacent; the keys must then ascend.
+        seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+        auto bad =
+            std::adjacent_find(seen.begin(), seen.end(),
+                               [](const std::string& a, const std::string& b) { return a >= b; });
+        if (bad != seen.end()) {
+          ADD_FAILURE() << (backward ? "backward" : "forward") << " scan out of order at " << *bad;
+          failed = true;
+        }
+        for (const auto& [k, s] : first)
+          if (s <= snap && !std::binary_search(seen.begin(), seen.end(), k)) {
+            ADD_FAILURE() << (backward ? "backward" : "forward") << " scan at " << snap
+                          << " missed " << k;
             failed = true;
           }
       }
+      ++rounds;
       if (snap == static_cast<uint64_t>(kWrites))
         break;
     }
