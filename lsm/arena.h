@@ -9,13 +9,23 @@
 #include <memory>
 #include <vector>
 
-#include <sys/mman.h>
+#include "lsm/mem_pool.h"
 
 namespace trine {
 
 class Arena {
  public:
-  Arena() = default;
+  // With a pool, huge blocks come from it (resident ahead of use) and go
+  // back to it when the arena dies. REQUIRES: the pool outlives the arena.
+  explicit Arena(MemPool* pool = nullptr) : pool_(pool) {}
+  ~Arena() {
+    for (char* p : huge_) {
+      if (pool_ != nullptr)
+        pool_->Give(p, kHugeBlockSize);
+      else
+        MemPool::Unmap(p, kHugeBlockSize);
+    }
+  }
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -42,7 +52,7 @@ class Arena {
 
  private:
   static constexpr size_t kBlockSize = 256 << 10;
-  static constexpr size_t kHugeBlockSize = 2 << 20;
+  static constexpr size_t kHugeBlockSize = MemPool::kBlockSize;
   static constexpr size_t kHugeAfter = 4 << 20;
 
   char* AllocateFallback(size_t bytes) {
@@ -65,37 +75,26 @@ class Arena {
     return r;
   }
   char* NewBlock(size_t bytes) {
-    blocks_.push_back(std::make_unique<char[]>(bytes));
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(bytes));
     usage_.fetch_add(bytes + sizeof(char*), std::memory_order_relaxed);
     return blocks_.back().get();
   }
   // A 2 MiB-aligned block advised for transparent huge pages; nullptr if
   // the mapping fails (the caller falls back to a small block).
   char* NewHugeBlock() {
-    void* m = mmap(nullptr, 2 * kHugeBlockSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (m == MAP_FAILED)
+    char* p = pool_ != nullptr ? pool_->Take(kHugeBlockSize) : MemPool::Map(kHugeBlockSize);
+    if (p == nullptr)
       return nullptr;
-    auto base = reinterpret_cast<uintptr_t>(m);
-    uintptr_t aligned = (base + kHugeBlockSize - 1) & ~(uintptr_t{kHugeBlockSize} - 1);
-    if (aligned > base)
-      munmap(m, aligned - base);
-    if (uintptr_t end = base + 2 * kHugeBlockSize; end > aligned + kHugeBlockSize)
-      munmap(reinterpret_cast<void*>(aligned + kHugeBlockSize), end - aligned - kHugeBlockSize);
-    auto* p = reinterpret_cast<char*>(aligned);
-    madvise(p, kHugeBlockSize, MADV_HUGEPAGE);
-    huge_.push_back(std::unique_ptr<char, Unmap>(p));
+    huge_.push_back(p);
     usage_.fetch_add(kHugeBlockSize, std::memory_order_relaxed);
     return p;
   }
-  struct Unmap {
-    void operator()(char* p) const { munmap(p, kHugeBlockSize); }
-  };
 
+  MemPool* const pool_;
   char* ptr_ = nullptr;
   size_t left_ = 0;
   std::vector<std::unique_ptr<char[]>> blocks_;
-  std::vector<std::unique_ptr<char, Unmap>> huge_;
+  std::vector<char*> huge_;  // kHugeBlockSize each
   std::atomic<size_t> usage_{0};
   std::atomic<size_t> used_{0};
 };

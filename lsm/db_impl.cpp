@@ -185,6 +185,9 @@ DBImpl::DBImpl(const Options& options, std::string dir)
   }
   table_cache_ = std::make_unique<TableCache>(options.file_system, dir_, block_cache_);
   versions_ = std::make_unique<VersionSet>(options_, dir_, table_cache_.get());
+  // One memtable's arena and index tables (about half its size again) are
+  // kept for the next memtable.
+  mem_pool_ = std::make_shared<MemPool>(options_.write_buffer_size / 2 * 3);
   level_stats_.resize(static_cast<size_t>(options.num_levels));
 }
 
@@ -430,7 +433,7 @@ Status DBImpl::Open() {
     if (type != FileType::kUnknown)
       versions_->MarkFileNumberUsed(number);
   }
-  auto mem = std::make_shared<MemTable>();
+  auto mem = std::make_shared<MemTable>(mem_pool_);
   SequenceNumber last_seq = versions_->last_sequence();
   TRINE_RETURN_IF_ERROR(RecoverLogs(logs, mem.get(), &last_seq));
 
@@ -447,7 +450,7 @@ Status DBImpl::Open() {
     std::unique_lock<std::mutex> lock(mu_);
     TRINE_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &lock));
     wal_ = std::make_shared<WalWriter>(std::move(log_file), BaseName(log_path), nullptr);
-    mem_ = std::make_shared<MemTable>();
+    mem_ = std::make_shared<MemTable>(mem_pool_);
     mem_log_number_ = log_number;
     last_sequence_ = last_seq;
     visible_seq_.store(last_seq, std::memory_order_release);
@@ -623,7 +626,7 @@ Status DBImpl::SwitchMemTable() {
   std::string path = LogFileName(dir_, number);
   wal_ = std::make_shared<WalWriter>(std::move(file), BaseName(path), wal_, fs_, dir_);
   imm_.push_back(Frozen{mem_, mem_log_number_});
-  mem_ = std::make_shared<MemTable>();
+  mem_ = std::make_shared<MemTable>(mem_pool_);
   mem_log_number_ = number;
   InstallView();
   bg_cv_.notify_all();

@@ -19,18 +19,29 @@ constexpr size_t kPrepareStep = 32;
 constexpr size_t kCopyStep = 8;
 }  // namespace
 
-KeyIndex::Table::Table(size_t capacity) : mask(capacity - 1) {
+KeyIndex::Table::Table(size_t capacity, MemPool* p) : mask(capacity - 1), pool(nullptr) {
   const size_t bytes = capacity * sizeof(Slot);
-  void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED)
+  void* m;
+  if (bytes >= MemPool::kBlockSize) {
+    // 2 MiB-aligned and advised for huge pages: a probe is a random access.
+    m = p != nullptr ? p->Take(bytes) : MemPool::Map(bytes);
+    pool = p;
+  } else {
+    m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+      m = nullptr;
+  }
+  if (m == nullptr)
     throw std::bad_alloc();
-  if (bytes >= (2u << 20))
-    madvise(m, bytes, MADV_HUGEPAGE);  // advice only: without it the table still works
   slots = static_cast<Slot*>(m);
 }
 
 KeyIndex::Table::~Table() {
-  munmap(slots, capacity() * sizeof(Slot));
+  const size_t bytes = capacity() * sizeof(Slot);
+  if (pool != nullptr)
+    pool->Give(reinterpret_cast<char*>(slots), bytes);
+  else
+    munmap(slots, bytes);
 }
 
 void KeyIndex::Prepare(Table* t, size_t n) {
@@ -40,8 +51,8 @@ void KeyIndex::Prepare(Table* t, size_t n) {
   t->initialized = end;
 }
 
-KeyIndex::KeyIndex() {
-  tables_.push_back(std::make_unique<Table>(kInitialCapacity));
+KeyIndex::KeyIndex(MemPool* pool) : pool_(pool) {
+  tables_.push_back(std::make_unique<Table>(kInitialCapacity, pool_));
   Prepare(tables_.back().get(), kInitialCapacity);
   table_.store(tables_.back().get(), std::memory_order_release);
   bytes_.store(kInitialCapacity * sizeof(Slot), std::memory_order_relaxed);
@@ -80,9 +91,12 @@ void KeyIndex::Insert(MemKey* record, uint32_t h) {
   Copy(kCopyStep);
   Table* t = tables_.back().get();
   const size_t capacity = t->capacity();
+  if (pool_ != nullptr && (size_ + 1) * 2 == capacity &&
+      capacity * 2 * sizeof(Slot) >= MemPool::kBlockSize)
+    pool_->Expect(capacity * 2 * sizeof(Slot));  // half full: ready the next table ahead
   if ((size_ + 1) * 8 > capacity * 5) {
     if (next_ == nullptr) {
-      next_ = std::make_unique<Table>(capacity * 2);
+      next_ = std::make_unique<Table>(capacity * 2, pool_);
       bytes_.fetch_add(capacity * 2 * sizeof(Slot), std::memory_order_relaxed);
     }
     Prepare(next_.get(), kPrepareStep);

@@ -38,6 +38,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lsm/mem_pool.h"
+
 namespace trine {
 
 // One version of a key: the bytes of its value follow the struct.
@@ -63,7 +65,9 @@ struct MemKey {
 
 class KeyIndex {
  public:
-  KeyIndex();
+  // With a pool, tables of MemPool::kBlockSize bytes and more come from it
+  // and go back to it. REQUIRES: the pool outlives the index.
+  explicit KeyIndex(MemPool* pool = nullptr);
   ~KeyIndex();
   KeyIndex(const KeyIndex&) = delete;
   KeyIndex& operator=(const KeyIndex&) = delete;
@@ -89,16 +93,17 @@ class KeyIndex {
     std::atomic<MemKey*> record;
     std::atomic<uint32_t> hash;
   };
-  // `capacity` slots (a power of two) in an anonymous mapping, initialized
-  // by Prepare.
+  // `capacity` slots (a power of two) in an anonymous mapping or a pool's
+  // region, initialized by Prepare (a recycled region holds old slots).
   struct Table {
-    explicit Table(size_t capacity);
+    Table(size_t capacity, MemPool* pool);
     ~Table();
     Table(const Table&) = delete;
     Table& operator=(const Table&) = delete;
     size_t capacity() const { return mask + 1; }
     size_t mask;
     Slot* slots;
+    MemPool* pool;                           // where the slots came from, or null
     size_t initialized = 0;                  // the writer's, until published
     std::atomic<const Table*> old{nullptr};  // still being copied from
   };
@@ -119,6 +124,7 @@ class KeyIndex {
   // Copies up to n more slots of the table the current one links to.
   void Copy(size_t n);
 
+  MemPool* const pool_;
   std::atomic<const Table*> table_;
   std::vector<std::unique_ptr<Table>> tables_;  // every table published; the writer's
   std::unique_ptr<Table> next_;                 // being initialized; the writer's

@@ -81,7 +81,8 @@ class MemTableIterator final : public InternalIterator {
 
 }  // namespace
 
-MemTable::MemTable() : table_(&arena_) {}
+MemTable::MemTable(std::shared_ptr<MemPool> pool)
+    : pool_(std::move(pool)), arena_(pool_.get()), table_(&arena_), index_(pool_.get()) {}
 MemTable::~MemTable() = default;
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,

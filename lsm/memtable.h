@@ -29,7 +29,9 @@ namespace trine {
 
 class MemTable {
  public:
-  MemTable();
+  // `pool` (optional) supplies the arena's huge blocks and the index's large
+  // tables, resident ahead of use, and takes them back when the memtable dies.
+  explicit MemTable(std::shared_ptr<MemPool> pool = nullptr);
   ~MemTable();
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
@@ -67,6 +69,7 @@ class MemTable {
   bool empty() const { return num_entries() == 0 && !has_range_tombstones(); }
 
  private:
+  std::shared_ptr<MemPool> pool_;  // first: outlives the arena and index
   Arena arena_;
   MemTree table_;
   KeyIndex index_;
