@@ -533,7 +533,10 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
   Writer* last = &w;
   if (s.ok() && batch != nullptr) {
     // Take the following commits along (not a forced switch: it must lead).
-    std::vector<Writer*> group{&w};
+    // The scratch buffers are the leader's: one leader at a time, until it
+    // pops itself off writers_ below.
+    std::vector<Writer*>& group = group_scratch_;
+    group.assign(1, &w);
     size_t bytes = batch->rep().size();
     bool durable = w.durable;
     for (size_t i = 1; i < writers_.size(); ++i) {
@@ -551,9 +554,10 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
     lock.unlock();
 
     // Log records, one per commit, written with one append.
-    std::string records;
+    std::string& records = records_scratch_;
+    records.clear();
     records.reserve(bytes + group.size() * (kLogHeaderSize + 8));
-    std::string rep;
+    std::string& rep = rep_scratch_;
     SequenceNumber seq = first;
     uint64_t user_bytes = 0;
     for (Writer* x : group) {
@@ -577,6 +581,10 @@ Status DBImpl::WriteImpl(const WriteOptions& o, const WriteBatch* batch, bool fo
     }
     wal_bytes_.fetch_add(records.size(), std::memory_order_relaxed);
     user_bytes_.fetch_add(user_bytes, std::memory_order_relaxed);
+    if (records.capacity() > (size_t{1} << 20)) {  // a bulk load's: not kept
+      std::string().swap(records);
+      std::string().swap(rep);
+    }
     lock.lock();
     if (s.ok()) {
       last_sequence_ = seq - 1;
@@ -789,7 +797,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& o) {
 const Snapshot* DBImpl::GetSnapshot() {
   std::lock_guard<std::mutex> lock(mu_);
   SequenceNumber seq = visible_seq_.load(std::memory_order_acquire);
-  snapshots_.insert(seq);
+  snapshots_.Insert(seq);
   return new SnapshotImpl(seq);  // owned by the caller until ReleaseSnapshot
 }
 
@@ -798,16 +806,14 @@ void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
     return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = snapshots_.find(snapshot->sequence());
-    if (it != snapshots_.end())
-      snapshots_.erase(it);
+    snapshots_.Erase(snapshot->sequence());
   }
   delete static_cast<const SnapshotImpl*>(snapshot);
 }
 
 std::vector<SequenceNumber> DBImpl::SnapshotList() const {
   // REQUIRES: mu_ held.
-  return std::vector<SequenceNumber>(snapshots_.begin(), snapshots_.end());
+  return snapshots_.sorted();
 }
 
 // ------------------------------------------------------- Flush and compaction

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/sequence_set.h"
 #include "lsm/compaction.h"
 #include "lsm/memtable.h"
 #include "lsm/table_cache.h"
@@ -98,6 +99,7 @@ class DBImpl final : public DB {
   Status Get(const ReadOptions& o, std::string_view key, std::string* value) override;
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& o) override;
   const Snapshot* GetSnapshot() override;
+  uint64_t LatestSequence() const override { return visible_seq_.load(std::memory_order_acquire); }
   void ReleaseSnapshot(const Snapshot* snapshot) override;
   Status Sync() override;
   Status Flush() override;
@@ -168,7 +170,7 @@ class DBImpl final : public DB {
   uint64_t spare_log_number_ = 0;                              // guarded by mu_
   std::shared_ptr<const ReadView> view_;                       // guarded by mu_
   std::deque<Writer*> writers_;                                // guarded by mu_
-  std::multiset<SequenceNumber> snapshots_;                    // guarded by mu_
+  SequenceSet snapshots_;                                      // guarded by mu_
   std::set<uint64_t> pending_outputs_;                         // guarded by mu_
   std::vector<std::weak_ptr<const Version>> versions_in_use_;  // guarded by mu_
   Status bg_error_;                                            // guarded by mu_
@@ -178,6 +180,11 @@ class DBImpl final : public DB {
   bool manual_waiting_ = false;                                // guarded by mu_
   SequenceNumber last_sequence_ = 0;                           // last assigned; guarded by mu_
   std::atomic<SequenceNumber> visible_seq_{0};
+  // WriteImpl's buffers, used by the leading writer only (reused, so a
+  // commit allocates nothing for them).
+  std::vector<Writer*> group_scratch_;
+  std::string records_scratch_;
+  std::string rep_scratch_;
   std::atomic<bool> read_only_{false};
 
   // Statistics.

@@ -82,6 +82,24 @@ class KeyIndex {
     return r != nullptr || old == nullptr ? r : Probe(old, key, h);
   }
 
+  // Starts loading the slot a probe for hash h begins at (a hint).
+  void Prefetch(uint32_t h) const {
+    const Table* t = table_.load(std::memory_order_relaxed);
+    __builtin_prefetch(&t->slots[h & t->mask]);
+  }
+  // Starts loading the records a probe for hash h will compare keys with,
+  // without reading them (a hint, after Prefetch(h) had time to land).
+  void PrefetchRecords(uint32_t h) const {
+    const Table* t = table_.load(std::memory_order_relaxed);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+      const MemKey* r = t->slots[i].record.load(std::memory_order_relaxed);
+      if (r == nullptr)
+        return;
+      if (t->slots[i].hash.load(std::memory_order_relaxed) == h)
+        __builtin_prefetch(r);
+    }
+  }
+
   // Adds a record whose key is not in the index yet. The writer only.
   void Insert(MemKey* record, uint32_t h);
 

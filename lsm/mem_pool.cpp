@@ -135,6 +135,13 @@ void MemPool::Run() {
       cv_.wait(l);  // out of address space: wait for a Give or a stop
       continue;
     }
+    if (kept_ + bytes > keep_bytes_ + ready_blocks_ * kBlockSize) {
+      // Regions given back meanwhile filled the pool: this one is not needed.
+      l.unlock();
+      Unmap(p, bytes);
+      l.lock();
+      continue;
+    }
     free_[bytes].push_back(p);
     kept_ += bytes;
   }

@@ -1,5 +1,6 @@
 #include "lsm/memtable.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -84,6 +85,24 @@ class MemTableIterator final : public InternalIterator {
 MemTable::MemTable(std::shared_ptr<MemPool> pool)
     : pool_(std::move(pool)), arena_(pool_.get()), table_(&arena_), index_(pool_.get()) {}
 MemTable::~MemTable() = default;
+
+void MemTable::Prefetch(const std::string_view* keys, int n) const {
+  n = std::min(n, MemTree::kMaxWarm);
+  uint32_t h[MemTree::kMaxWarm];
+  for (int i = 0; i < n; ++i) {
+    h[i] = KeyIndex::Hash(keys[i]);
+    index_.Prefetch(h[i]);
+  }
+  for (int i = 0; i < n; ++i)
+    index_.PrefetchRecords(h[i]);
+  std::string_view absent[MemTree::kMaxWarm];
+  int m = 0;
+  for (int i = 0; i < n; ++i)
+    if (index_.Find(keys[i], h[i]) == nullptr)
+      absent[m++] = keys[i];
+  if (m > 0)
+    table_.Warm(absent, m);
+}
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
                    std::string_view value) {

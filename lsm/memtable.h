@@ -39,6 +39,12 @@ class MemTable {
   // kRangeDelete: key = begin, value = end.
   void Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value);
 
+  // About to Add these keys (n <= MemTree::kMaxWarm): starts loading their
+  // hash slots, then the records they lead to, then the tree paths of the
+  // keys the memtable lacks, each step for all keys together, so the cache misses of a commit's
+  // writes overlap instead of following one another. A hint; the writer only.
+  void Prefetch(const std::string_view* keys, int n) const;
+
   // The newest point entry for `key` with sequence <= snapshot, if any.
   bool Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag, std::string* value) const;
   // The largest sequence <= snapshot of a range tombstone covering `key` (0 if none).

@@ -183,6 +183,36 @@ void MemTree::Insert(const MemKey* record) {
   }
 }
 
+void MemTree::Warm(const std::string_view* keys, int n) const {
+  const Node* at[kMaxWarm];
+  KeyPrefix kp[kMaxWarm];
+  n = n < kMaxWarm ? n : kMaxWarm;
+  const Node* root = root_.load(std::memory_order_relaxed);
+  for (int i = 0; i < n; ++i) {
+    at[i] = root;
+    kp[i] = KeyPrefix::Of(keys[i]);
+  }
+  // One level per round: each node read here was prefetched in the round
+  // before, together with the other keys' nodes (all of an inner node's
+  // lines, without reading it to learn its size: that read would wait).
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (int i = 0; i < n; ++i) {
+      const Node* node = at[i];
+      if (node->level == 0)
+        continue;
+      deeper = true;
+      const uint64_t perm = node->perm.load(std::memory_order_relaxed);
+      const int r = Bound(node, perm, keys[i], kp[i], true) - 1;
+      const auto* in = static_cast<const Inner*>(node);
+      at[i] = (r < 0 ? in->leftmost : in->child[SlotAt(perm, r)]).load(std::memory_order_relaxed);
+      const char* p = reinterpret_cast<const char*>(at[i]);
+      for (size_t off = 0; off < sizeof(Inner); off += 64)
+        __builtin_prefetch(p + off);
+    }
+  }
+}
+
 // ---------------------------------------------------------------- Iterator --
 
 const MemKey* MemTree::Iterator::record() const {

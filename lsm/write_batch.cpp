@@ -29,6 +29,10 @@ uint32_t WriteBatch::Count() const {
   return DecodeFixed32(rep_.data() + 8);
 }
 
+void WriteBatch::Reserve(size_t bytes) {
+  rep_.reserve(rep_.size() + bytes);
+}
+
 void WriteBatch::Put(std::string_view key, std::string_view value) {
   EncodeFixed32(rep_.data() + 8, Count() + 1);
   rep_.push_back(static_cast<char>(ValueKind::kPut));
@@ -120,6 +124,23 @@ Status WriteBatchInternal::InsertInto(const WriteBatch& b, SequenceNumber first_
   } ins;
   ins.seq = first_seq;
   ins.mem = mem;
+  // A small batch (a transaction's commit): its keys' memtable locations
+  // are loaded together first (MemTable::Prefetch).
+  if (b.Count() <= static_cast<uint32_t>(MemTree::kMaxWarm)) {
+    struct Keys : WriteBatch::Handler {
+      std::string_view keys[MemTree::kMaxWarm];
+      int n = 0;
+      void Put(std::string_view k, std::string_view) override { Add(k); }
+      void Delete(std::string_view k) override { Add(k); }
+      void DeleteRange(std::string_view, std::string_view) override {}
+      void Add(std::string_view k) {
+        if (n < MemTree::kMaxWarm)
+          keys[n++] = k;
+      }
+    } keys;
+    TRINE_RETURN_IF_ERROR(b.Iterate(&keys));
+    mem->Prefetch(keys.keys, keys.n);
+  }
   return b.Iterate(&ins);
 }
 

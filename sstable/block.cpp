@@ -149,10 +149,21 @@ void BlockIter::Prev() {
 void BlockIter::Seek(std::string_view target, uint64_t target_tag) {
   if (num_restarts_ == 0)
     return;
-  // Binary search for the last restart point whose key is < target.
+  // Binary search for the last restart point whose key is < target. A
+  // block found through the index is usually not in the CPU cache: each
+  // step starts loading the entries the next step may read, so the misses
+  // of two steps overlap.
+  auto prefetch_restart = [&](uint32_t index) {
+    if (uint32_t off = RestartPoint(index); off < restarts_)  // a corrupt offset is caught below
+      __builtin_prefetch(data_ + off);
+  };
   uint32_t left = 0, right = num_restarts_ - 1;
   while (left < right) {
     uint32_t mid = (left + right + 1) / 2;
+    if (left < mid - 1)
+      prefetch_restart((left + mid) / 2);
+    if (mid < right)
+      prefetch_restart((mid + right + 1) / 2);
     uint32_t off = RestartPoint(mid);
     const char* p = data_ + off;
     const char* limit = data_ + restarts_;
@@ -173,6 +184,11 @@ void BlockIter::Seek(std::string_view target, uint64_t target_tag) {
     }
   }
   SeekToRestart(left);
+  // The scan reads the restart interval's entries in order: load its lines
+  // together rather than one miss after another.
+  const uint32_t end = left + 1 < num_restarts_ ? RestartPoint(left + 1) : restarts_;
+  for (uint32_t off = next_ + 64; off < end && off < restarts_; off += 64)
+    __builtin_prefetch(data_ + off);
   while (ParseNextEntry()) {
     if (CompareInternal(user_key(), tag_, target, target_tag) >= 0)
       return;

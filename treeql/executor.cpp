@@ -184,6 +184,96 @@ struct Executor::Impl {
     return Status::OK();
   }
   Result<Value> Reduce(Agg agg, bool distinct, const std::vector<Value>& values, uint32_t pos);
+
+  // ---- one row from its column values, without a batch (live queries) ----
+
+  // The value of a constant, a parameter, an own column of the row or its
+  // id (`subject`, a Ref); null if `e` is anything else (or a parameter
+  // without a value: Eval reports it).
+  const Value* SimpleOperand(const BExpr& e, const std::vector<Value>& cols,
+                             const Value& subject) const {
+    switch (e.kind) {
+      case BExpr::Kind::kSubject:  // the row's own id
+        return e.up == 0 && e.scope < 0 ? &subject : nullptr;
+      case BExpr::Kind::kConst:
+        return &e.value;
+      case BExpr::Kind::kParam: {
+        size_t i = e.param >= kNamedParamBase
+                       ? static_cast<size_t>(e.param - kNamedParamBase) + named_base
+                       : static_cast<size_t>(e.param);
+        return i < params.size() ? &params[i] : nullptr;
+      }
+      case BExpr::Kind::kColumn:
+        return e.up == 0 && e.slot >= 0 && static_cast<size_t>(e.slot) < cols.size()
+                   ? &cols[static_cast<size_t>(e.slot)]
+                   : nullptr;
+      default:
+        return nullptr;
+    }
+  }
+  // A condition made of comparisons and IS [NOT] NULL of simple operands,
+  // joined by AND / OR, evaluated as Eval would (three-valued; such a
+  // condition cannot fail): *out is the result, null for unknown. False if
+  // `e` has any other form (the caller evaluates it on a batch).
+  bool SimpleCond(const BExpr& e, const std::vector<Value>& cols, const Value& subject,
+                  std::optional<bool>* out) const {
+    if (e.kind == BExpr::Kind::kIsNull) {
+      const Value* a = SimpleOperand(e.args[0], cols, subject);
+      if (a == nullptr)
+        return false;
+      *out = a->is_null() != e.negated;
+      return true;
+    }
+    if (e.kind != BExpr::Kind::kBinary)
+      return false;
+    if (e.op == Op::kAnd || e.op == Op::kOr) {
+      std::optional<bool> a, b;
+      if (!SimpleCond(e.args[0], cols, subject, &a) || !SimpleCond(e.args[1], cols, subject, &b))
+        return false;
+      const bool is_and = e.op == Op::kAnd;
+      if (a && *a != is_and)
+        *out = *a;
+      else if (b && *b != is_and)
+        *out = *b;
+      else if (!a || !b)
+        *out = std::nullopt;
+      else
+        *out = is_and;
+      return true;
+    }
+    if (e.op < Op::kEq || e.op > Op::kGe)
+      return false;
+    const Value* a = SimpleOperand(e.args[0], cols, subject);
+    const Value* b = SimpleOperand(e.args[1], cols, subject);
+    if (a == nullptr || b == nullptr)
+      return false;
+    std::optional<int> c = CompareValues(*a, *b);
+    if (!c) {
+      *out = std::nullopt;
+      return true;
+    }
+    switch (e.op) {
+      case Op::kEq:
+        *out = *c == 0;
+        break;
+      case Op::kNe:
+        *out = *c != 0;
+        break;
+      case Op::kLt:
+        *out = *c < 0;
+        break;
+      case Op::kLe:
+        *out = *c <= 0;
+        break;
+      case Op::kGt:
+        *out = *c > 0;
+        break;
+      default:
+        *out = *c >= 0;
+        break;
+    }
+    return true;
+  }
 };
 
 // ------------------------------------------------------------------ Eval --
@@ -1274,10 +1364,27 @@ void OneRow(const Level& level, const std::vector<const Env*>* parents, uint64_t
 
 }  // namespace
 
-Status Executor::EvalRow(const Level& level, uint64_t id, std::vector<Value> cols, RowEval* out) {
+Status Executor::EvalRow(const Level& level, uint64_t id, const std::vector<Value>& cols,
+                         RowEval* out) {
+  // Without the row tree, a simple WHERE and plain ORDER BY columns need no
+  // batch (the common case of a live window's re-evaluated subjects).
+  if (!out->want_row) {
+    const Value subject = Value::Ref(id);
+    std::optional<bool> holds = true;
+    if ((!level.where || out->assume_match ||
+         impl_->SimpleCond(*level.where, cols, subject, &holds)) &&
+        SimpleOrder(level, cols)) {
+      out->match = holds && *holds;
+      out->key.clear();
+      if (out->match)
+        for (const OrderKey& o : level.order)
+          out->key.push_back(*impl_->SimpleOperand(o.expr, cols, subject));
+      return Status::OK();
+    }
+  }
   std::vector<const Env*> parents{nullptr};
   Batch b;
-  OneRow(level, &parents, id, std::move(cols), &b);
+  OneRow(level, &parents, id, cols, &b);
   out->match = true;
   if (level.where && !out->assume_match) {
     TRINE_ASSIGN_OR_RETURN(std::optional<bool> ok, impl_->EvalCond(*level.where, &b.envs[0]));
@@ -1296,22 +1403,28 @@ Status Executor::EvalRow(const Level& level, uint64_t id, std::vector<Value> col
   return Status::OK();
 }
 
-Status Executor::EvalKey(const Level& level, uint64_t id, std::vector<Value> cols,
+bool Executor::SimpleOrder(const Level& level, const std::vector<Value>& cols) {
+  return std::all_of(level.order.begin(), level.order.end(), [&](const OrderKey& o) {
+    return (o.expr.kind == BExpr::Kind::kColumn && o.expr.up == 0 && o.expr.slot >= 0 &&
+            static_cast<size_t>(o.expr.slot) < cols.size()) ||
+           (o.expr.kind == BExpr::Kind::kSubject && o.expr.up == 0 && o.expr.scope < 0);
+  });
+}
+
+Status Executor::EvalKey(const Level& level, uint64_t id, const std::vector<Value>& cols,
                          std::vector<Value>* key) {
-  // ORDER BY plain attributes (the common case): the key is those columns,
-  // with no batch to build.
-  if (std::all_of(level.order.begin(), level.order.end(), [&](const OrderKey& o) {
-        return o.expr.kind == BExpr::Kind::kColumn && o.expr.up == 0 && o.expr.slot >= 0 &&
-               static_cast<size_t>(o.expr.slot) < cols.size();
-      })) {
+  // ORDER BY own attributes and the id (the common case): the key is those
+  // values, with no batch to build.
+  if (SimpleOrder(level, cols)) {
+    const Value subject = Value::Ref(id);
     key->clear();
     for (const OrderKey& o : level.order)
-      key->push_back(cols[static_cast<size_t>(o.expr.slot)]);
+      key->push_back(*impl_->SimpleOperand(o.expr, cols, subject));
     return Status::OK();
   }
   std::vector<const Env*> parents{nullptr};
   Batch b;
-  OneRow(level, &parents, id, std::move(cols), &b);
+  OneRow(level, &parents, id, cols, &b);
   key->clear();
   for (const OrderKey& o : level.order) {
     TRINE_ASSIGN_OR_RETURN(Value v, impl_->Eval(o.expr, &b.envs[0]));
@@ -1358,6 +1471,28 @@ Status Executor::EvalAggInputs(const Level& level, uint64_t id, std::vector<Valu
   std::vector<const BExpr*> nodes;
   for (const BExpr& v : level.out.values)
     AggNodes(v, &nodes);
+  // A simple WHERE, and aggregate arguments and GROUP BY keys that are
+  // columns, constants or parameters: no batch.
+  const Value subject = Value::Ref(id);
+  std::optional<bool> holds = true;
+  auto simple = [&](const BExpr& e) { return impl_->SimpleOperand(e, cols, subject) != nullptr; };
+  if ((!level.where || impl_->SimpleCond(*level.where, cols, subject, &holds)) &&
+      std::all_of(
+          nodes.begin(), nodes.end(),
+          [&](const BExpr* n) { return n->agg == Agg::kCountStar || simple(n->args[0]); }) &&
+      std::all_of(level.group_by.begin(), level.group_by.end(), simple)) {
+    *match = holds && *holds;
+    inputs->clear();
+    if (!*match)
+      return Status::OK();
+    for (const BExpr* n : nodes)
+      inputs->push_back(n->agg == Agg::kCountStar
+                            ? Value::Bool(true)
+                            : *impl_->SimpleOperand(n->args[0], cols, subject));
+    for (const BExpr& g : level.group_by)
+      inputs->push_back(*impl_->SimpleOperand(g, cols, subject));
+    return Status::OK();
+  }
   std::vector<const Env*> parents{nullptr};
   Batch b;
   OneRow(level, &parents, id, std::move(cols), &b);
@@ -1379,6 +1514,11 @@ Status Executor::EvalAggInputs(const Level& level, uint64_t id, std::vector<Valu
 
 Result<Tree> Executor::AggregateFrom(const Level& level, const std::vector<Value>& agg_values,
                                      const std::vector<Value>& group_key) {
+  // `SELECT count(*)` and the like: the value itself (a live count's row is
+  // re-made on every change of its membership).
+  if (!level.out.is_shape && level.group_by.empty() && level.out.values.size() == 1 &&
+      level.out.values[0].kind == BExpr::Kind::kAgg && !agg_values.empty())
+    return Tree(agg_values[0]);
   std::vector<const BExpr*> nodes;
   for (const BExpr& v : level.out.values)
     AggNodes(v, &nodes);

@@ -64,9 +64,12 @@ class Executor {
     std::vector<Value> key;
     Tree row;
   };
-  Status EvalRow(const Level& level, uint64_t id, std::vector<Value> cols, RowEval* out);
+  Status EvalRow(const Level& level, uint64_t id, const std::vector<Value>& cols, RowEval* out);
   // The ORDER BY key alone.
-  Status EvalKey(const Level& level, uint64_t id, std::vector<Value> cols, std::vector<Value>* key);
+  Status EvalKey(const Level& level, uint64_t id, const std::vector<Value>& cols,
+                 std::vector<Value>* key);
+  // Whether every ORDER BY key is one of the level's own columns or its id.
+  static bool SimpleOrder(const Level& level, const std::vector<Value>& cols);
   // Aggregate queries: the kAgg nodes of the projection in pre-order; each
   // matching row's input to each (its argument; true for count(*)), followed
   // by its GROUP BY key values; and the result row from given aggregate

@@ -145,6 +145,7 @@ Status DatabaseImpl::Init() {
   TRINE_RETURN_IF_ERROR(LoadCatalog(db_.get(), c.get()));
   c->schema_version = 1;
   catalog_ = std::move(c);
+  schema_version_.store(catalog_->schema_version, std::memory_order_release);
   return Status::OK();
 }
 
@@ -174,30 +175,27 @@ const Snapshot* DatabaseImpl::AcquireSnapshot() {
   // before it was taken (and then every trimmed commit is visible to it).
   std::lock_guard l(active_mu_);
   const Snapshot* s = db_->GetSnapshot();
-  active_.insert(s->sequence());
+  active_.Insert(s->sequence());
   return s;
 }
 
 void DatabaseImpl::ReleaseTxnSnapshot(const Snapshot* snapshot) {
   {
     std::lock_guard l(active_mu_);
-    active_.erase(active_.find(snapshot->sequence()));
+    active_.Erase(snapshot->sequence());
   }
   db_->ReleaseSnapshot(snapshot);
 }
 
 uint64_t DatabaseImpl::LastSequence() {
-  const Snapshot* s = db_->GetSnapshot();
-  uint64_t seq = s->sequence();
-  db_->ReleaseSnapshot(s);
-  return seq;
+  return db_->LatestSequence();
 }
 
 void DatabaseImpl::TrimRecentLocked() {
   uint64_t horizon;
   {
     std::lock_guard l(active_mu_);
-    horizon = active_.empty() ? UINT64_MAX : *active_.begin();
+    horizon = active_.empty() ? UINT64_MAX : active_.Min();
   }
   while (!recent_.empty() && recent_.front().sequence <= horizon)
     recent_.pop_front();
@@ -234,16 +232,22 @@ Status DatabaseImpl::Run(const std::function<Status(Transaction&)>& fn,
 void DatabaseImpl::AddCommitListener(CommitListener* listener) {
   std::lock_guard l(commit_mu_);
   listeners_.push_back(listener);
+  listeners_copy_ = std::make_shared<const std::vector<CommitListener*>>(listeners_);
 }
 
 void DatabaseImpl::RemoveCommitListener(CommitListener* listener) {
   std::lock_guard l(commit_mu_);
   listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), listener), listeners_.end());
+  listeners_copy_ = listeners_.empty()
+                        ? nullptr
+                        : std::make_shared<const std::vector<CommitListener*>>(listeners_);
 }
 
 void DatabaseImpl::Notify(const ChangeSet& changes) {
+  notifying_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   for (CommitListener* l : listeners_)
     l->OnCommit(changes);
+  notifying_.store(std::thread::id(), std::memory_order_relaxed);
 }
 
 std::string DatabaseImpl::DescribeKey(std::string_view key) const {
@@ -320,16 +324,20 @@ Status DatabaseImpl::CreateDynamicField(uint64_t type_id, const std::string& nam
   next->types[type_id] = std::move(updated);
   std::lock_guard cl(catalog_mu_);
   catalog_ = std::move(next);
+  schema_version_.store(catalog_->schema_version, std::memory_order_release);
   return Status::OK();
 }
 
 std::vector<Change> CoalesceChanges(std::vector<Change> all) {
   // Per triple: the value before the transaction and the value after it; a
-  // value written and reset is no change.
-  std::stable_sort(all.begin(), all.end(), [](const Change& a, const Change& b) {
+  // value written and reset is no change. In place: a commit's changes are
+  // few, and usually one per triple already.
+  auto less = [](const Change& a, const Change& b) {
     return std::tie(a.type, a.subject, a.field) < std::tie(b.type, b.subject, b.field);
-  });
-  std::vector<Change> out;
+  };
+  if (!std::is_sorted(all.begin(), all.end(), less))
+    std::stable_sort(all.begin(), all.end(), less);
+  size_t kept = 0;
   for (size_t i = 0; i < all.size();) {
     size_t j = i;
     while (j + 1 < all.size() && all[j + 1].type == all[i].type &&
@@ -337,12 +345,16 @@ std::vector<Change> CoalesceChanges(std::vector<Change> all) {
       ++j;
     if (j != i)
       all[i].new_value = std::move(all[j].new_value);
-    Change c = std::move(all[i]);
-    if (!(c.old_value == c.new_value && c.old_value.type() == c.new_value.type()))
-      out.push_back(std::move(c));
+    Change& c = all[i];
+    if (!(c.old_value == c.new_value && c.old_value.type() == c.new_value.type())) {
+      if (kept != i)
+        all[kept] = std::move(c);
+      ++kept;
+    }
     i = j + 1;
   }
-  return out;
+  all.erase(all.begin() + static_cast<ptrdiff_t>(kept), all.end());
+  return all;
 }
 
 void AttachViewSupport(Database& db, std::shared_ptr<ViewSupport> support) {
@@ -354,15 +366,16 @@ ViewSupport* GetViewSupport(Database& db) {
 }
 
 Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
-  std::vector<CommitListener*> listeners;
+  std::shared_ptr<const std::vector<CommitListener*>> listeners;
   Status s;
   {
     std::lock_guard l(commit_mu_);
     s = CommitTxnLocked(txn);
-    listeners = listeners_;
+    listeners = listeners_copy_;
   }
-  for (CommitListener* listener : listeners)
-    listener->AfterCommit();
+  if (listeners != nullptr)
+    for (CommitListener* listener : *listeners)
+      listener->AfterCommit();
   return s;
 }
 
@@ -424,6 +437,10 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
     }
   }
   WriteBatch batch;
+  size_t bytes = 16;  // the next-subject meta entry
+  for (const auto& [key, value] : txn->writes_)
+    bytes += key.size() + (value ? value->size() : 0) + 6;  // kind and two lengths
+  batch.Reserve(bytes);
   for (const auto& [key, value] : txn->writes_) {
     if (value)
       batch.Put(key, *value);

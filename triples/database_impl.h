@@ -18,8 +18,10 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "common/sequence_set.h"
 #include "trine/database.h"
 #include "trine/db.h"
 #include "triples/catalog.h"
@@ -45,7 +47,9 @@ class DatabaseImpl final : public Database {
              int max_attempts) override;
   std::vector<TypeInfo> Schema() const override;
   std::optional<TypeInfo> FindType(std::string_view name) const override;
-  uint64_t schema_version() const override { return catalog()->schema_version; }
+  uint64_t schema_version() const override {
+    return schema_version_.load(std::memory_order_acquire);
+  }
   Result<SchemaReport> UpdateSchema(const std::vector<TypeInfo>& types,
                                     const SchemaUpdateOptions& options) override;
   void AddCommitListener(CommitListener* listener) override;
@@ -80,6 +84,10 @@ class DatabaseImpl final : public Database {
   uint64_t LastSequence();
   void TrimRecentLocked();
   void Notify(const ChangeSet& changes);
+  // Whether the calling thread is inside Notify (it holds commit_mu_).
+  bool Notifying() const {
+    return notifying_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
   Result<SchemaReport> UpdateSchemaLocked(const std::vector<TypeInfo>& types,
                                           const SchemaUpdateOptions& options);
   std::string DescribeKey(std::string_view key) const;
@@ -89,17 +97,24 @@ class DatabaseImpl final : public Database {
 
   mutable std::mutex catalog_mu_;  // guards catalog_ (the pointer)
   std::shared_ptr<const Catalog> catalog_;
+  // catalog_->schema_version, readable without the lock (live queries check
+  // it on every commit). Set with each new catalog.
+  std::atomic<uint64_t> schema_version_{0};
 
-  std::mutex commit_mu_;  // serializes commits and schema changes
+  std::mutex commit_mu_;                      // serializes commits and schema changes
+  std::atomic<std::thread::id> notifying_{};  // the thread in Notify, if any
   std::deque<CommitRecord> recent_;
   std::vector<CommitListener*> listeners_;
+  // A copy of listeners_ for AfterCommit, which runs outside commit_mu_:
+  // replaced when listeners change, shared (not copied) by each commit.
+  std::shared_ptr<const std::vector<CommitListener*>> listeners_copy_;
   std::shared_ptr<ViewSupport> view_support_;  // set once at open
 
   std::mutex extensions_mu_;
   std::map<std::string, std::shared_ptr<void>, std::less<>> extensions_;
 
-  std::mutex active_mu_;            // guards active_
-  std::multiset<uint64_t> active_;  // snapshot sequences of open transactions
+  std::mutex active_mu_;  // guards active_
+  SequenceSet active_;    // snapshot sequences of open transactions
 };
 
 }  // namespace trine::triples

@@ -485,15 +485,16 @@ Status Planner::Plan(const std::vector<TypeInfo>& desired) {
 
 Result<SchemaReport> DatabaseImpl::UpdateSchema(const std::vector<TypeInfo>& types,
                                                 const SchemaUpdateOptions& options) {
-  std::vector<CommitListener*> listeners;
+  std::shared_ptr<const std::vector<CommitListener*>> listeners;
   std::optional<Result<SchemaReport>> r;
   {
     std::lock_guard l(commit_mu_);
     r.emplace(UpdateSchemaLocked(types, options));
-    listeners = listeners_;
+    listeners = listeners_copy_;
   }
-  for (CommitListener* listener : listeners)
-    listener->AfterCommit();
+  if (listeners != nullptr)
+    for (CommitListener* listener : *listeners)
+      listener->AfterCommit();
   return std::move(*r);
 }
 
@@ -513,6 +514,7 @@ Result<SchemaReport> DatabaseImpl::UpdateSchemaLocked(const std::vector<TypeInfo
   {
     std::lock_guard cl(catalog_mu_);
     catalog_ = std::move(next);
+    schema_version_.store(catalog_->schema_version, std::memory_order_release);
   }
   planner.changes.sequence = LastSequence();
   // Transactions that started before this change conflict at commit (the

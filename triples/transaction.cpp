@@ -22,7 +22,12 @@ std::string FieldLabel(const TypeInfo& type, const FieldInfo& field) {
 }  // namespace
 
 TxnImpl::TxnImpl(DatabaseImpl* db, const TransactionOptions& options) : db_(db), options_(options) {
-  snapshot_ = db_->AcquireSnapshot();
+  if (options_.read_only && db_->Notifying()) {
+    pinned_.seq = db_->LastSequence();
+    snapshot_ = &pinned_;
+  } else {
+    snapshot_ = db_->AcquireSnapshot();
+  }
   snapshot_seq_ = snapshot_->sequence();
   catalog_ = db_->catalog();
   schema_version_ = catalog_->schema_version;
@@ -34,7 +39,8 @@ TxnImpl::~TxnImpl() {
 
 void TxnImpl::Rollback() {
   if (snapshot_ != nullptr) {
-    db_->ReleaseTxnSnapshot(snapshot_);
+    if (snapshot_ != &pinned_)
+      db_->ReleaseTxnSnapshot(snapshot_);
     snapshot_ = nullptr;
   }
   finished_ = true;
@@ -349,6 +355,8 @@ Result<Value> TxnImpl::Coerce(const TypeInfo& type, const FieldInfo& field, cons
 
 void TxnImpl::RecordChange(uint64_t type, uint64_t field, uint64_t id, const Value& old_v,
                            const Value& new_v) {
+  if (changes_.empty())
+    changes_.reserve(4);  // an entity's few fields: one allocation, not three
   changes_.push_back(Change{type, field, id, old_v, new_v});
 }
 

@@ -91,9 +91,21 @@ class TxnImpl final : public Transaction {
   void RecordChange(uint64_t type, uint64_t field, uint64_t id, const Value& old_v,
                     const Value& new_v);
 
+  // The snapshot of a read-only transaction begun inside a commit
+  // listener's OnCommit (the live-query registry's, once per commit): the
+  // commit lock is held there, so the newest commit stays the newest while
+  // it lives, and versions at the newest sequence are never compacted away.
+  // It is not registered with the store, which saves two locked set updates
+  // per commit. It must end before OnCommit returns.
+  struct PinnedSnapshot final : Snapshot {
+    uint64_t seq = 0;
+    uint64_t sequence() const override { return seq; }
+  };
+
   DatabaseImpl* db_;
   TransactionOptions options_;
-  const Snapshot* snapshot_ = nullptr;
+  PinnedSnapshot pinned_;
+  const Snapshot* snapshot_ = nullptr;  // &pinned_ or registered with the store
   uint64_t snapshot_seq_ = 0;
   std::shared_ptr<const Catalog> catalog_;
   uint64_t schema_version_ = 0;

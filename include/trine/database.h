@@ -176,7 +176,9 @@ struct ChangeSet {
 // store reads exactly the commit's state then): keep it short, and do not
 // commit from inside it. AfterCommit follows on the same thread once commits
 // are no longer held up, for work that may take longer or call out to user
-// code (it may run concurrently with later commits' OnCommit).
+// code (it may run concurrently with later commits' OnCommit). A read-only
+// transaction begun inside OnCommit reads exactly the commit's state and
+// must end before OnCommit returns.
 class CommitListener {
  public:
   virtual ~CommitListener() = default;

@@ -113,6 +113,9 @@ class DB {
 
   virtual const Snapshot* GetSnapshot() = 0;
   virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+  // The sequence of the newest commit reads can see: what a snapshot taken
+  // now would read at, without taking one.
+  virtual uint64_t LatestSequence() const = 0;
 
   // Makes every commit acknowledged so far durable.
   virtual Status Sync() = 0;

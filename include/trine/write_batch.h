@@ -28,6 +28,9 @@ class WriteBatch {
   void DeleteRange(std::string_view begin, std::string_view end);
 
   void Clear();
+  // Makes room for about `bytes` of keys and values (a hint: one allocation
+  // instead of a few as the batch grows).
+  void Reserve(size_t bytes);
   // Number of updates in the batch.
   uint32_t Count() const;
   bool empty() const { return Count() == 0; }

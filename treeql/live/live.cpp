@@ -49,6 +49,7 @@
 #include "trine/live.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -136,6 +137,20 @@ struct ValueRange {
 };
 
 class Registry;
+
+// The same values of the same types (and, for decimals, scales): what an
+// accumulator cannot tell apart. Value's == calls 1 and 1.0 equal.
+bool Identical(const std::vector<Value>& a, const std::vector<Value>& b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].type() != b[i].type() || !(a[i] == b[i]))
+      return false;
+    if (a[i].type() == ValueType::kDecimal && a[i].as_decimal().scale != b[i].as_decimal().scale)
+      return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -255,6 +270,7 @@ class QueryImpl {
   bool grouped_ = false;
   // Per member: its aggregate inputs, then (grouped) its GROUP BY key.
   std::unordered_map<uint64_t, std::vector<Value>> inputs_;
+  std::vector<Value> star_;
   Tree value_;                    // aggregate / rerun: the current result
   std::vector<Tree> rerun_rows_;  // rerun of a list: its rows
 
@@ -272,10 +288,14 @@ class QueryImpl {
   Status Refill(Transaction& txn);
   std::vector<const Tree*> Visible() const;
   void WindowDiff(LiveDiff* out);
-  // The changes of one subject of the top-level type in a change set.
+  // The changes of one subject of the top-level type in a change set: a
+  // run of cs.changes (sorted by type, subject, field), unwatched fields
+  // included.
   struct SubjectChanges {
+    uint64_t id = 0;
     bool created = false, deleted = false;
-    std::vector<const Change*> fields;
+    const Change* begin = nullptr;
+    const Change* end = nullptr;
   };
   // A subject to re-evaluate: its column values as far as known.
   struct Work {
@@ -284,8 +304,11 @@ class QueryImpl {
     std::vector<uint8_t> known;
     bool skip_where;
   };
-  // Subjects of the top type with a change to a column or to their presence.
-  std::map<uint64_t, SubjectChanges> ChangedSubjects(const ChangeSet& cs) const;
+  // Subjects of the top type with a change to a column or to their
+  // presence, in id order, into subjects_ (kept between commits, so a commit
+  // allocates nothing for it).
+  void ChangedSubjects(const ChangeSet& cs);
+  std::vector<SubjectChanges> subjects_;
   Work StartWork(uint64_t id, const SubjectChanges& sc, bool* where_changed,
                  bool* used_changed) const;
   // Batched reads (one per column) of the values still unknown.
@@ -666,7 +689,8 @@ class Registry final : public CommitListener {
       return;
     ++generation_;
     ++stats_.commits;
-    std::vector<QueryImpl*> woken;
+    std::vector<QueryImpl*>& woken = woken_;  // kept between commits: no allocation
+    woken.clear();
     auto wake = [&](const WatchRef& w) {
       if (w.query->woken_generation_ == generation_)
         return;
@@ -908,6 +932,7 @@ class Registry final : public CommitListener {
   LiveRegistryStats stats_;
   uint64_t serials_ = 0;
   uint64_t generation_ = 0;
+  std::vector<QueryImpl*> woken_;  // OnCommit's
   std::deque<std::pair<std::shared_ptr<QueryImpl>, LiveDiff>> pending_;
   std::recursive_mutex deliver_mu_;
 };
@@ -1457,21 +1482,36 @@ Tree QueryImpl::Snapshot() const {
   return a;
 }
 
-std::map<uint64_t, QueryImpl::SubjectChanges> QueryImpl::ChangedSubjects(
-    const ChangeSet& cs) const {
-  std::map<uint64_t, SubjectChanges> subjects;
-  for (const Change& c : cs.changes) {
-    if (c.type != type_id_)
+void QueryImpl::ChangedSubjects(const ChangeSet& cs) {
+  subjects_.clear();
+  const Change* all = cs.changes.data();
+  const size_t n = cs.changes.size();
+  for (size_t i = 0; i < n;) {
+    if (all[i].type != type_id_) {
+      ++i;
       continue;
-    if (c.field == 0) {
-      SubjectChanges& sc = subjects[c.subject];
-      sc.created = c.old_value.is_null();
-      sc.deleted = c.new_value.is_null();
-    } else if (field_cols_.contains(c.field)) {
-      subjects[c.subject].fields.push_back(&c);
     }
+    SubjectChanges sc;
+    sc.id = all[i].subject;
+    sc.begin = all + i;
+    bool relevant = false;
+    for (; i < n && all[i].type == type_id_ && all[i].subject == sc.id; ++i) {
+      const Change& c = all[i];
+      if (c.field == 0) {
+        sc.created = c.old_value.is_null();
+        sc.deleted = c.new_value.is_null();
+        relevant = true;
+      } else if (field_cols_.contains(c.field)) {
+        relevant = true;
+      }
+    }
+    sc.end = all + i;
+    // ChangeSet promises (type, subject, field) order: a subject's changes
+    // are one run, and the runs ascend.
+    assert(subjects_.empty() || subjects_.back().id < sc.id);
+    if (relevant)
+      subjects_.push_back(sc);
   }
-  return subjects;
 }
 
 QueryImpl::Work QueryImpl::StartWork(uint64_t id, const SubjectChanges& sc, bool* where_changed,
@@ -1479,13 +1519,19 @@ QueryImpl::Work QueryImpl::StartWork(uint64_t id, const SubjectChanges& sc, bool
   size_t ncols = col_field_.size();
   Work w{id, std::vector<Value>(ncols), std::vector<uint8_t>(ncols, 0), false};
   *where_changed = *used_changed = sc.created;
-  for (const Change* c : sc.fields)
-    for (size_t col : field_cols_.at(c->field)) {
+  for (const Change* c = sc.begin; c != sc.end; ++c) {
+    if (c->field == 0)
+      continue;
+    auto cols = field_cols_.find(c->field);
+    if (cols == field_cols_.end())
+      continue;
+    for (size_t col : cols->second) {
       w.cols[col] = c->new_value;
       w.known[col] = 1;
       *where_changed = *where_changed || (col_use_[col] & kUseWhere);
       *used_changed = *used_changed || col_use_[col] != 0;
     }
+  }
   // A subject created by the commit has no attributes but those it set.
   if (sc.created)
     std::fill(w.known.begin(), w.known.end(), 1);
@@ -1513,11 +1559,12 @@ Status QueryImpl::ReadMissing(Transaction& txn, std::vector<Work>* work) const {
 }
 
 Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
-  std::map<uint64_t, SubjectChanges> subjects = ChangedSubjects(cs);
+  ChangedSubjects(cs);
   size_t ncols = col_field_.size();
   std::vector<Work> work;
   Executor ex = MakeExecutor(txn);
-  for (auto& [id, sc] : subjects) {
+  for (const SubjectChanges& sc : subjects_) {
+    const uint64_t id = sc.id;
     ++stats_.evaluated;
     auto held = entries_.find(id);
     if (sc.deleted) {
@@ -1557,8 +1604,11 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
   }
   TRINE_RETURN_IF_ERROR(ReadMissing(txn, &work));
   for (Work& w : work) {
+    // WHERE and the key first: the row tree is made only for a row that
+    // lands in the window (most re-evaluated subjects do not).
     Executor::RowEval r;
     r.assume_match = w.skip_where;
+    r.want_row = false;
     Status s = ex.EvalRow(*top_, w.id, w.cols, &r);
     if (!s.ok())
       return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
@@ -1574,9 +1624,14 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
     const std::vector<Value>* b = complete_ || window_.empty() ? nullptr : window_.back().key;
     bool inside = complete_ || (b != nullptr && !Less(*b, window_.back().id, r.key, w.id));
     if (inside) {
+      Executor::RowEval full;
+      full.assume_match = true;
+      s = ex.EvalRow(*top_, w.id, w.cols, &full);
+      if (!s.ok())
+        return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
       Entry e;
       e.key = std::move(r.key);
-      e.row = std::move(r.row);
+      e.row = std::move(full.row);
       e.cols = std::move(w.cols);
       Insert(w.id, std::move(e));
     }
@@ -1879,17 +1934,20 @@ Tree QueryImpl::AggregateResult() const {
 }
 
 Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
-  std::map<uint64_t, SubjectChanges> subjects = ChangedSubjects(cs);
-  std::vector<Value> star(agg_nodes_.size(), Value::Bool(true));
+  ChangedSubjects(cs);
+  // The inputs of a member whose inputs are not stored: count(*)'s.
+  if (star_.size() != agg_nodes_.size())
+    star_.assign(agg_nodes_.size(), Value::Bool(true));
   auto old_inputs = [&](uint64_t id) -> const std::vector<Value>& {
     auto it = inputs_.find(id);
-    return it == inputs_.end() ? star : it->second;
+    return it == inputs_.end() ? star_ : it->second;
   };
   bool store = grouped_ || !inputs_.empty() ||
                std::any_of(agg_nodes_.begin(), agg_nodes_.end(),
                            [](auto* n) { return n->agg != Agg::kCountStar; });
   std::vector<Work> work;
-  for (auto& [id, sc] : subjects) {
+  for (const SubjectChanges& sc : subjects_) {
+    const uint64_t id = sc.id;
     bool member = members_.contains(id);
     if (sc.deleted) {
       if (member) {
@@ -1916,6 +1974,11 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
     if (!s.ok())
       return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
     if (members_.contains(w.id)) {
+      // Still a member with the same inputs (a change to what the query
+      // does not aggregate, or a WHERE that still holds): its group's
+      // accumulators stay as they are, and nothing is re-made.
+      if (match && Identical(old_inputs(w.id), in))
+        continue;
       AddInputs(old_inputs(w.id), -1);
       RemoveMember(w.id);
       inputs_.erase(w.id);
