@@ -126,7 +126,14 @@ void MemTree::Insert(const MemKey* record) {
     return;
   }
 
-  // Split the leaf: the 16 keys in order, half to each new leaf.
+  // Split the leaf: the 16 keys in order over two leaves. Usually half to
+  // each. But keys that arrive in ascending order (new ids, within each
+  // attribute's range) land right after the leaf's latest insert, which
+  // sits in its last filled slot: such a run splits at the new key, so the
+  // left leaf ends with it and the run goes on filling the left leaf, and a
+  // run at the very end of the leaf keeps the leaf as it is and starts a
+  // new one. Halving would leave every leaf of a run half empty and copy
+  // each one (memtree.h: replaced nodes stay in the arena).
   Entry all[kSlots + 1];
   for (int i = 0, j = 0; i <= kSlots; ++i) {
     if (i == at) {
@@ -136,11 +143,24 @@ void MemTree::Insert(const MemKey* record) {
       all[i] = Entry{n->prefix[s], n->key[s], nullptr};
     }
   }
-  constexpr int kHalf = (kSlots + 1) / 2;
-  const Node* left = NewLeaf(all, kHalf);
-  const Node* right = NewLeaf(all + kHalf, kSlots + 1 - kHalf);
-  Entry sep{all[kHalf].prefix, all[kHalf].key, right};
+  int latest = 0;  // rank of the slot filled last
+  while (SlotAt(perm, latest) != kSlots - 1)
+    ++latest;
+  const Node* left;
+  const Node* right;
+  Entry sep{};
+  if (at == kSlots && latest == kSlots - 1) {
+    left = n;  // unchanged: the parent gains the new leaf to its right
+    right = NewLeaf(all + kSlots, 1);
+    sep = Entry{kp, record, right};
+  } else {
+    const int cut = at == latest + 1 ? at + 1 : (kSlots + 1) / 2;  // keys in the left leaf
+    left = NewLeaf(all, cut);
+    right = NewLeaf(all + cut, kSlots + 1 - cut);
+    sep = Entry{all[cut].prefix, all[cut].key, right};
+  }
 
+  constexpr int kHalf = (kSlots + 1) / 2;
   for (int up = depth - 1;; --up) {
     if (up < 0) {
       // The root split: a new root above the two halves.

@@ -23,9 +23,16 @@
 //   whose sequence is not yet visible, provided it pairs each link with an
 //   order word read after it (Descend in memtree.cpp says why). A full parent is split the same
 //   way, up to the root, which is replaced last.
+// - One split keeps the old node: a full leaf whose newest key is its
+//   largest, receiving a key larger still (keys arriving in ascending
+//   order). It stays as it is, and the parent gains a new leaf holding the
+//   new key to its right; nothing is copied. Such runs also split a leaf at
+//   the new key rather than in half when the run meets keys of another range
+//   (Insert in memtree.cpp), so their leaves end up full.
 // - Replaced nodes stay in the arena until the memtable dies, for readers
-//   still inside them; no node is ever freed or reused. Every split leaves
-//   the old node behind: the price of lock-free readers without reclamation.
+//   still inside them; no node is ever freed or reused. Every other split
+//   leaves the old node behind: the price of lock-free readers without
+//   reclamation.
 // - Iterators re-descend from the root when they leave a leaf, so nodes need
 //   no sibling links (which a split would have to patch).
 #pragma once

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <random>
@@ -39,8 +40,18 @@ TEST(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
   std::vector<std::string> keys;  // keys[seq - 1]
   std::map<std::string, std::vector<uint64_t>> seqs_of;
   for (int i = 0; i < kWrites; ++i) {
-    std::string k = "k" + std::to_string(rng() % 20000);
-    k.append(rng() % 24, 'z');  // some keys share more than the tree's 16-byte prefix
+    std::string k;
+    if (rng() % 2 == 0) {
+      k = "k" + std::to_string(rng() % 20000);
+      k.append(rng() % 24, 'z');  // some keys share more than the tree's 16-byte prefix
+    } else {
+      // Ascending runs in three ranges: the splits that follow a run.
+      static uint64_t next[3];
+      const size_t r = rng() % 3;
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "r%zu%010llu", r, static_cast<unsigned long long>(next[r]++));
+      k = buf;
+    }
     keys.push_back(k);
     seqs_of[k].push_back(static_cast<uint64_t>(i) + 1);
   }

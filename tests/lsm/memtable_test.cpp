@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -241,6 +242,34 @@ TEST_F(MemTableModel, EmptyAndSingle) {
   EXPECT_FALSE(mem_->Get("b", 4, &tag, &v));
   ASSERT_TRUE(mem_->Get("b", 5, &tag, &v));
   EXPECT_EQ(v, "x");
+}
+
+// Ascending runs inside several ranges at once, as new ids arrive in each
+// attribute's range ([keyspace type field id]), mixed with random keys: the
+// leaf splits that follow a run (MemTree::Insert) and the leaves they fill.
+TEST_F(MemTableModel, AscendingRunsInRanges) {
+  const uint64_t seed = test::TestSeed();
+  std::mt19937_64 rng(seed);
+  uint64_t seq = 0;
+  uint64_t next_id[4] = {0, 0, 0, 0};
+  for (int i = 0; i < 40000; ++i) {
+    Entry e;
+    if (rng() % 4 == 0) {
+      e.key = RandomKey(rng, 20000);
+    } else {
+      const int field = static_cast<int>(rng() % 4);
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "d%c%010llu", 'a' + field,
+                    static_cast<unsigned long long>(next_id[field]++));
+      e.key = buf;
+    }
+    e.tag = PackTag(++seq, ValueKind::kPut);
+    e.value = "v" + std::to_string(i);
+    mem_->Add(TagSequence(e.tag), TagKind(e.tag), e.key, e.value);
+    model_.insert(e);
+  }
+  max_seq_ = seq;
+  CheckReads(seed);
 }
 
 // Keys written in ascending and in descending order: the splits at either
