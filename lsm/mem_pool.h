@@ -14,10 +14,12 @@
 // Regions are multiples of kBlockSize, 2 MiB-aligned and advised for
 // transparent huge pages; a recycled region keeps its old contents (arena
 // users construct what they place, and the index initializes its slots).
-// The pool keeps at most `keep_bytes` of returned memory and unmaps the
-// rest, so a database holds on to about one memtable's worth between
-// flushes. The background thread starts only when the first region is
-// taken: a database whose memtables stay small never pays for it.
+// The pool keeps at most `keep_bytes` of returned memory beyond its ready
+// blocks and unmaps the rest. A database keeps none (DBImpl): faulting ahead
+// is what keeps page faults out of commits, and holding a flushed
+// memtable's memory for the next one raised trine_bench's peak RSS. The
+// background thread starts only when the first region is taken: a database
+// whose memtables stay small never pays for it.
 //
 // Thread-safe. Memtables hold the pool through a shared_ptr, so it outlives
 // every region it handed out.
