@@ -86,9 +86,8 @@ MemTable::MemTable(std::shared_ptr<MemPool> pool)
     : pool_(std::move(pool)), arena_(pool_.get()), table_(&arena_), index_(pool_.get()) {}
 MemTable::~MemTable() = default;
 
-void MemTable::Prefetch(const std::string_view* keys, int n) const {
+void MemTable::Prefetch(const std::string_view* keys, int n, uint32_t* h) const {
   n = std::min(n, MemTree::kMaxWarm);
-  uint32_t h[MemTree::kMaxWarm];
   for (int i = 0; i < n; ++i) {
     h[i] = KeyIndex::Hash(keys[i]);
     index_.Prefetch(h[i]);
@@ -106,6 +105,11 @@ void MemTable::Prefetch(const std::string_view* keys, int n) const {
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
                    std::string_view value) {
+  Add(seq, kind, key, value, kind == ValueKind::kRangeDelete ? 0 : KeyIndex::Hash(key));
+}
+
+void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value,
+                   uint32_t h) {
   if (seq > last_seq_.load(std::memory_order_relaxed))
     last_seq_.store(seq, std::memory_order_release);
   if (kind == ValueKind::kRangeDelete) {
@@ -125,7 +129,6 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key,
   if (!value.empty())  // empty views may hold nullptr
     std::memcpy(vmem + sizeof(MemVersion), value.data(), value.size());
 
-  const uint32_t h = KeyIndex::Hash(key);
   if (MemKey* r = index_.Find(key, h)) {
     const MemVersion* newest = r->newest.load(std::memory_order_relaxed);
     // The usual case: sequences grow, and a sequence above every one in the

@@ -38,12 +38,16 @@ class MemTable {
 
   // kRangeDelete: key = begin, value = end.
   void Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value);
+  // The same for a point entry whose key's hash Prefetch already computed.
+  void Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value,
+           uint32_t hash);
 
   // About to Add these keys (n <= MemTree::kMaxWarm): starts loading their
   // hash slots, then the records they lead to, then the tree paths of the
   // keys the memtable lacks, each step for all keys together, so the cache misses of a commit's
   // writes overlap instead of following one another. A hint; the writer only.
-  void Prefetch(const std::string_view* keys, int n) const;
+  // Each key's hash goes to hashes[i], for Add.
+  void Prefetch(const std::string_view* keys, int n, uint32_t* hashes) const;
 
   // The newest point entry for `key` with sequence <= snapshot, if any.
   bool Get(std::string_view key, SequenceNumber snapshot, uint64_t* tag, std::string* value) const;

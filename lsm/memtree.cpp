@@ -223,9 +223,7 @@ void MemTree::Warm(const std::string_view* keys, int n) const {
         continue;
       deeper = true;
       const uint64_t perm = node->perm.load(std::memory_order_relaxed);
-      const int r = Bound(node, perm, keys[i], kp[i], true) - 1;
-      const auto* in = static_cast<const Inner*>(node);
-      at[i] = (r < 0 ? in->leftmost : in->child[SlotAt(perm, r)]).load(std::memory_order_relaxed);
+      at[i] = ChildAt(node, perm, Bound(node, perm, keys[i], kp[i], true) - 1);
       const char* p = reinterpret_cast<const char*>(at[i]);
       for (size_t off = 0; off < sizeof(Inner); off += 64)
         __builtin_prefetch(p + off);

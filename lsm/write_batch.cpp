@@ -111,6 +111,47 @@ void WriteBatchInternal::SetSequence(WriteBatch* b, SequenceNumber seq) {
 
 Status WriteBatchInternal::InsertInto(const WriteBatch& b, SequenceNumber first_seq,
                                       MemTable* mem) {
+  // A small batch (a transaction's commit) is read once into an array, and
+  // its keys' memtable locations are loaded together before the writes
+  // (MemTable::Prefetch), which then reuse the keys' hashes.
+  struct Entries : WriteBatch::Handler {
+    struct Entry {
+      ValueKind kind;
+      std::string_view key, value;
+    };
+    Entry entries[MemTree::kMaxWarm];
+    std::string_view keys[MemTree::kMaxWarm];  // of the point entries
+    int n = 0, points = 0;
+    void Put(std::string_view k, std::string_view v) override { Add(ValueKind::kPut, k, v); }
+    void Delete(std::string_view k) override { Add(ValueKind::kDelete, k, {}); }
+    void DeleteRange(std::string_view b, std::string_view e) override {
+      Add(ValueKind::kRangeDelete, b, e);
+    }
+    void Add(ValueKind kind, std::string_view k, std::string_view v) {
+      // More entries than the batch's count: Iterate reports the mismatch.
+      if (n == MemTree::kMaxWarm)
+        return;
+      entries[n++] = Entry{kind, k, v};
+      if (kind != ValueKind::kRangeDelete)
+        keys[points++] = k;
+    }
+  };
+  if (b.Count() <= static_cast<uint32_t>(MemTree::kMaxWarm)) {
+    Entries e;
+    TRINE_RETURN_IF_ERROR(b.Iterate(&e));
+    uint32_t hashes[MemTree::kMaxWarm];
+    mem->Prefetch(e.keys, e.points, hashes);
+    SequenceNumber seq = first_seq;
+    int point = 0;
+    for (int i = 0; i < e.n; ++i) {
+      const Entries::Entry& x = e.entries[i];
+      if (x.kind == ValueKind::kRangeDelete)
+        mem->Add(seq++, x.kind, x.key, x.value);
+      else
+        mem->Add(seq++, x.kind, x.key, x.value, hashes[point++]);
+    }
+    return Status::OK();
+  }
   struct Inserter : WriteBatch::Handler {
     SequenceNumber seq;
     MemTable* mem;
@@ -124,23 +165,6 @@ Status WriteBatchInternal::InsertInto(const WriteBatch& b, SequenceNumber first_
   } ins;
   ins.seq = first_seq;
   ins.mem = mem;
-  // A small batch (a transaction's commit): its keys' memtable locations
-  // are loaded together first (MemTable::Prefetch).
-  if (b.Count() <= static_cast<uint32_t>(MemTree::kMaxWarm)) {
-    struct Keys : WriteBatch::Handler {
-      std::string_view keys[MemTree::kMaxWarm];
-      int n = 0;
-      void Put(std::string_view k, std::string_view) override { Add(k); }
-      void Delete(std::string_view k) override { Add(k); }
-      void DeleteRange(std::string_view, std::string_view) override {}
-      void Add(std::string_view k) {
-        if (n < MemTree::kMaxWarm)
-          keys[n++] = k;
-      }
-    } keys;
-    TRINE_RETURN_IF_ERROR(b.Iterate(&keys));
-    mem->Prefetch(keys.keys, keys.n);
-  }
   return b.Iterate(&ins);
 }
 

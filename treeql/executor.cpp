@@ -95,6 +95,43 @@ std::optional<uint64_t> AsId(const Value& v) {
   return std::nullopt;
 }
 
+// What a comparison gives, from CompareValues of its operands (nullopt
+// when they do not compare: NULL).
+std::optional<bool> Comparison(Op op, std::optional<int> c) {
+  if (!c)
+    return std::nullopt;
+  switch (op) {
+    case Op::kEq:
+      return *c == 0;
+    case Op::kNe:
+      return *c != 0;
+    case Op::kLt:
+      return *c < 0;
+    case Op::kLe:
+      return *c <= 0;
+    case Op::kGt:
+      return *c > 0;
+    default:
+      return *c >= 0;
+  }
+}
+
+// AND / OR in three-valued logic (nullopt is NULL): FALSE AND x and TRUE
+// OR x are decided by the left side alone.
+std::optional<bool> AndOr(bool is_and, std::optional<bool> a, std::optional<bool> b) {
+  if (a && *a != is_and)
+    return a;
+  if (b && *b != is_and)
+    return b;
+  if (!a || !b)
+    return std::nullopt;
+  return is_and;
+}
+
+Value CondValue(std::optional<bool> c) {
+  return c ? Value::Bool(*c) : Value();
+}
+
 }  // namespace
 
 struct Executor::Impl {
@@ -230,15 +267,7 @@ struct Executor::Impl {
       std::optional<bool> a, b;
       if (!SimpleCond(e.args[0], cols, subject, &a) || !SimpleCond(e.args[1], cols, subject, &b))
         return false;
-      const bool is_and = e.op == Op::kAnd;
-      if (a && *a != is_and)
-        *out = *a;
-      else if (b && *b != is_and)
-        *out = *b;
-      else if (!a || !b)
-        *out = std::nullopt;
-      else
-        *out = is_and;
+      *out = AndOr(e.op == Op::kAnd, a, b);
       return true;
     }
     if (e.op < Op::kEq || e.op > Op::kGe)
@@ -247,31 +276,7 @@ struct Executor::Impl {
     const Value* b = SimpleOperand(e.args[1], cols, subject);
     if (a == nullptr || b == nullptr)
       return false;
-    std::optional<int> c = CompareValues(*a, *b);
-    if (!c) {
-      *out = std::nullopt;
-      return true;
-    }
-    switch (e.op) {
-      case Op::kEq:
-        *out = *c == 0;
-        break;
-      case Op::kNe:
-        *out = *c != 0;
-        break;
-      case Op::kLt:
-        *out = *c < 0;
-        break;
-      case Op::kLe:
-        *out = *c <= 0;
-        break;
-      case Op::kGt:
-        *out = *c > 0;
-        break;
-      default:
-        *out = *c >= 0;
-        break;
-    }
+    *out = Comparison(e.op, CompareValues(*a, *b));
     return true;
   }
 };
@@ -318,38 +323,17 @@ Result<Value> Executor::Impl::Eval(const BExpr& e, const Env* env) {
     }
     case K::kBinary: {
       if (e.op == Op::kAnd || e.op == Op::kOr) {
+        const bool is_and = e.op == Op::kAnd;
         TRINE_ASSIGN_OR_RETURN(std::optional<bool> a, EvalCond(e.args[0], env));
-        bool is_and = e.op == Op::kAnd;
         if (a && *a != is_and)
-          return Value::Bool(*a);  // FALSE AND x, TRUE OR x
+          return Value::Bool(*a);  // the right side is not evaluated
         TRINE_ASSIGN_OR_RETURN(std::optional<bool> b, EvalCond(e.args[1], env));
-        if (b && *b != is_and)
-          return Value::Bool(*b);
-        if (!a || !b)
-          return Value();
-        return Value::Bool(is_and);
+        return CondValue(AndOr(is_and, a, b));
       }
       TRINE_ASSIGN_OR_RETURN(Value a, Eval(e.args[0], env));
       TRINE_ASSIGN_OR_RETURN(Value b, Eval(e.args[1], env));
-      if (e.op >= Op::kEq && e.op <= Op::kGe) {
-        std::optional<int> c = CompareValues(a, b);
-        if (!c)
-          return Value();
-        switch (e.op) {
-          case Op::kEq:
-            return Value::Bool(*c == 0);
-          case Op::kNe:
-            return Value::Bool(*c != 0);
-          case Op::kLt:
-            return Value::Bool(*c < 0);
-          case Op::kLe:
-            return Value::Bool(*c <= 0);
-          case Op::kGt:
-            return Value::Bool(*c > 0);
-          default:
-            return Value::Bool(*c >= 0);
-        }
-      }
+      if (e.op >= Op::kEq && e.op <= Op::kGe)
+        return CondValue(Comparison(e.op, CompareValues(a, b)));
       Result<Value> r = Arith(e.op, a, b);
       return r.ok() ? r : Fail(e.pos, r.status().message());
     }

@@ -231,22 +231,27 @@ Status DatabaseImpl::Run(const std::function<Status(Transaction&)>& fn,
 
 void DatabaseImpl::AddCommitListener(CommitListener* listener) {
   std::lock_guard l(commit_mu_);
-  listeners_.push_back(listener);
-  listeners_copy_ = std::make_shared<const std::vector<CommitListener*>>(listeners_);
+  auto next = std::make_shared<std::vector<CommitListener*>>();
+  if (listeners_ != nullptr)
+    *next = *listeners_;
+  next->push_back(listener);
+  listeners_ = std::move(next);
 }
 
 void DatabaseImpl::RemoveCommitListener(CommitListener* listener) {
   std::lock_guard l(commit_mu_);
-  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), listener), listeners_.end());
-  listeners_copy_ = listeners_.empty()
-                        ? nullptr
-                        : std::make_shared<const std::vector<CommitListener*>>(listeners_);
+  if (listeners_ == nullptr)
+    return;
+  auto next = std::make_shared<std::vector<CommitListener*>>(*listeners_);
+  std::erase(*next, listener);
+  listeners_ = next->empty() ? nullptr : std::move(next);
 }
 
 void DatabaseImpl::Notify(const ChangeSet& changes) {
   notifying_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  for (CommitListener* l : listeners_)
-    l->OnCommit(changes);
+  if (listeners_ != nullptr)
+    for (CommitListener* l : *listeners_)
+      l->OnCommit(changes);
   notifying_.store(std::thread::id(), std::memory_order_relaxed);
 }
 
@@ -346,7 +351,7 @@ std::vector<Change> CoalesceChanges(std::vector<Change> all) {
     if (j != i)
       all[i].new_value = std::move(all[j].new_value);
     Change& c = all[i];
-    if (!(c.old_value == c.new_value && c.old_value.type() == c.new_value.type())) {
+    if (!Value::Identical(c.old_value, c.new_value)) {
       if (kept != i)
         all[kept] = std::move(c);
       ++kept;
@@ -371,7 +376,7 @@ Status DatabaseImpl::CommitTxn(TxnImpl* txn) {
   {
     std::lock_guard l(commit_mu_);
     s = CommitTxnLocked(txn);
-    listeners = listeners_copy_;
+    listeners = listeners_;
   }
   if (listeners != nullptr)
     for (CommitListener* listener : *listeners)
@@ -466,7 +471,7 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
     std::lock_guard al(active_mu_);
     others_active = active_.size() > 1;
   }
-  if (!others_active && listeners_.empty()) {
+  if (!others_active && listeners_ == nullptr) {
     TrimRecentLocked();
     return Status::OK();  // nobody needs the commit's sequence or write set
   }
@@ -481,7 +486,7 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
   }
   ChangeSet cs;
   cs.sequence = sequence;
-  if (!listeners_.empty())
+  if (listeners_ != nullptr)
     cs.changes = CoalesceChanges(std::move(txn->changes_));
   TrimRecentLocked();
   Notify(cs);

@@ -104,10 +104,10 @@ class DatabaseImpl final : public Database {
   std::mutex commit_mu_;                      // serializes commits and schema changes
   std::atomic<std::thread::id> notifying_{};  // the thread in Notify, if any
   std::deque<CommitRecord> recent_;
-  std::vector<CommitListener*> listeners_;
-  // A copy of listeners_ for AfterCommit, which runs outside commit_mu_:
-  // replaced when listeners change, shared (not copied) by each commit.
-  std::shared_ptr<const std::vector<CommitListener*>> listeners_copy_;
+  // Null when there are none. Replaced, never changed in place, when a
+  // listener comes or goes: a commit shares it (no copy) with AfterCommit,
+  // which runs outside commit_mu_.
+  std::shared_ptr<const std::vector<CommitListener*>> listeners_;
   std::shared_ptr<ViewSupport> view_support_;  // set once at open
 
   std::mutex extensions_mu_;

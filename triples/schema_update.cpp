@@ -490,7 +490,7 @@ Result<SchemaReport> DatabaseImpl::UpdateSchema(const std::vector<TypeInfo>& typ
   {
     std::lock_guard l(commit_mu_);
     r.emplace(UpdateSchemaLocked(types, options));
-    listeners = listeners_copy_;
+    listeners = listeners_;
   }
   if (listeners != nullptr)
     for (CommitListener* listener : *listeners)

@@ -370,8 +370,7 @@ Status TxnImpl::WriteValue(const TypeInfo& type, const FieldInfo& field, uint64_
   }
   // Same value, same type: nothing to write (1.5 and 1.50 differ in scale
   // only, and are rewritten so the stored scale is the field's).
-  if (old_v == v && old_v.type() == v.type() &&
-      (v.type() != ValueType::kDecimal || old_v.as_decimal().scale == v.as_decimal().scale))
+  if (Value::Identical(old_v, v))
     return Status::OK();
   // The new index entry's [index type field value] prefix: the range a
   // unique check reads, and the key of the entry once the subject is added.

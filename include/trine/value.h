@@ -110,6 +110,13 @@ class Value {
   // The total order described at the top of this file: -1, 0 or 1.
   static int Compare(const Value& a, const Value& b);
   friend bool operator==(const Value& a, const Value& b) { return Compare(a, b) == 0; }
+  // Same type and same content, a decimal's scale included: what == does
+  // not tell apart (it calls 1 and 1.0 equal, and 1.5 and 1.50) but a
+  // stored value or a running sum does.
+  static bool Identical(const Value& a, const Value& b) {
+    return a.type() == b.type() && a == b &&
+           (a.type() != ValueType::kDecimal || a.as_decimal().scale == b.as_decimal().scale);
+  }
   friend std::strong_ordering operator<=>(const Value& a, const Value& b) {
     return Compare(a, b) <=> 0;
   }

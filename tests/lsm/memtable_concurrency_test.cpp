@@ -39,6 +39,7 @@ TEST(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
   constexpr int kWrites = 60000;
   std::vector<std::string> keys;  // keys[seq - 1]
   std::map<std::string, std::vector<uint64_t>> seqs_of;
+  uint64_t next[3] = {0, 0, 0};  // the ascending runs' next ids
   for (int i = 0; i < kWrites; ++i) {
     std::string k;
     if (rng() % 2 == 0) {
@@ -46,7 +47,6 @@ TEST(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
       k.append(rng() % 24, 'z');  // some keys share more than the tree's 16-byte prefix
     } else {
       // Ascending runs in three ranges: the splits that follow a run.
-      static uint64_t next[3];
       const size_t r = rng() % 3;
       char buf[32];
       std::snprintf(buf, sizeof(buf), "r%zu%010llu", r, static_cast<unsigned long long>(next[r]++));

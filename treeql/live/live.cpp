@@ -138,18 +138,9 @@ struct ValueRange {
 
 class Registry;
 
-// The same values of the same types (and, for decimals, scales): what an
-// accumulator cannot tell apart. Value's == calls 1 and 1.0 equal.
+// Inputs an accumulator cannot tell apart (Value::Identical, one by one).
 bool Identical(const std::vector<Value>& a, const std::vector<Value>& b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].type() != b[i].type() || !(a[i] == b[i]))
-      return false;
-    if (a[i].type() == ValueType::kDecimal && a[i].as_decimal().scale != b[i].as_decimal().scale)
-      return false;
-  }
-  return true;
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), Value::Identical);
 }
 
 }  // namespace
@@ -270,7 +261,7 @@ class QueryImpl {
   bool grouped_ = false;
   // Per member: its aggregate inputs, then (grouped) its GROUP BY key.
   std::unordered_map<uint64_t, std::vector<Value>> inputs_;
-  std::vector<Value> star_;
+  std::vector<Value> star_;       // the inputs of a member whose inputs are not stored: count(*)'s
   Tree value_;                    // aggregate / rerun: the current result
   std::vector<Tree> rerun_rows_;  // rerun of a list: its rows
 
@@ -1084,6 +1075,7 @@ Status QueryImpl::Compile(const QueryParams& qp) {
   if (mode_ == Mode::kAggregate) {
     for (const BExpr& v : L.out.values)
       Executor::AggNodes(v, &agg_nodes_);
+    star_.assign(agg_nodes_.size(), Value::Bool(true));
   }
   need_ = lim_ == kNoLimit ? kNoLimit : lim_ + off_;
   if (L.order.empty())
@@ -1935,9 +1927,6 @@ Tree QueryImpl::AggregateResult() const {
 
 Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
   ChangedSubjects(cs);
-  // The inputs of a member whose inputs are not stored: count(*)'s.
-  if (star_.size() != agg_nodes_.size())
-    star_.assign(agg_nodes_.size(), Value::Bool(true));
   auto old_inputs = [&](uint64_t id) -> const std::vector<Value>& {
     auto it = inputs_.find(id);
     return it == inputs_.end() ? star_ : it->second;
