@@ -191,6 +191,8 @@ DBImpl::DBImpl(const Options& options, std::string dir)
   // (1M keys, 16 B values: 275 MiB, 237 without), and the thread's faulting
   // ahead is what keeps page faults out of commits.
   mem_pool_ = std::make_shared<MemPool>(/*keep_bytes=*/0);
+  order_in_background_ =
+      options_.order_memtable_in_background && std::thread::hardware_concurrency() > 1;
   level_stats_.resize(static_cast<size_t>(options.num_levels));
 }
 
@@ -436,7 +438,7 @@ Status DBImpl::Open() {
     if (type != FileType::kUnknown)
       versions_->MarkFileNumberUsed(number);
   }
-  auto mem = std::make_shared<MemTable>(mem_pool_);
+  auto mem = std::make_shared<MemTable>(mem_pool_, order_in_background_);
   SequenceNumber last_seq = versions_->last_sequence();
   TRINE_RETURN_IF_ERROR(RecoverLogs(logs, mem.get(), &last_seq));
 
@@ -453,7 +455,7 @@ Status DBImpl::Open() {
     std::unique_lock<std::mutex> lock(mu_);
     TRINE_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &lock));
     wal_ = std::make_shared<WalWriter>(std::move(log_file), BaseName(log_path), nullptr);
-    mem_ = std::make_shared<MemTable>(mem_pool_);
+    mem_ = std::make_shared<MemTable>(mem_pool_, order_in_background_);
     mem_log_number_ = log_number;
     last_sequence_ = last_seq;
     visible_seq_.store(last_seq, std::memory_order_release);
@@ -637,7 +639,7 @@ Status DBImpl::SwitchMemTable() {
   std::string path = LogFileName(dir_, number);
   wal_ = std::make_shared<WalWriter>(std::move(file), BaseName(path), wal_, fs_, dir_);
   imm_.push_back(Frozen{mem_, mem_log_number_});
-  mem_ = std::make_shared<MemTable>(mem_pool_);
+  mem_ = std::make_shared<MemTable>(mem_pool_, order_in_background_);
   mem_log_number_ = number;
   InstallView();
   bg_cv_.notify_all();

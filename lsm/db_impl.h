@@ -160,10 +160,11 @@ class DBImpl final : public DB {
   std::unique_ptr<VersionSet> versions_;  // guarded by mu_
   // Memtable memory, faulted in ahead and recycled (lsm/mem_pool.h).
   std::shared_ptr<MemPool> mem_pool_;
-  std::shared_ptr<MemTable> mem_;   // guarded by mu_
-  uint64_t mem_log_number_ = 0;     // guarded by mu_
-  std::deque<Frozen> imm_;          // oldest first; guarded by mu_
-  std::shared_ptr<WalWriter> wal_;  // guarded by mu_
+  bool order_in_background_ = false;  // memtables fill their trees on a thread of their own
+  std::shared_ptr<MemTable> mem_;     // guarded by mu_
+  uint64_t mem_log_number_ = 0;       // guarded by mu_
+  std::deque<Frozen> imm_;            // oldest first; guarded by mu_
+  std::shared_ptr<WalWriter> wal_;    // guarded by mu_
   // The next log, created ahead by the log thread so a memtable switch does
   // no file system call while writers wait.
   std::unique_ptr<WritableFile> spare_log_;                    // guarded by mu_

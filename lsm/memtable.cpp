@@ -1,9 +1,11 @@
 #include "lsm/memtable.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <system_error>
 
 #include "sstable/internal_key.h"
 
@@ -82,9 +84,107 @@ class MemTableIterator final : public InternalIterator {
 
 }  // namespace
 
-MemTable::MemTable(std::shared_ptr<MemPool> pool)
-    : pool_(std::move(pool)), arena_(pool_.get()), table_(&arena_), index_(pool_.get()) {}
-MemTable::~MemTable() = default;
+MemTable::MemTable(std::shared_ptr<MemPool> pool, bool order_in_background)
+    : pool_(std::move(pool)),
+      background_(order_in_background),
+      arena_(pool_.get()),
+      tree_arena_(pool_.get()),
+      table_(background_ ? &tree_arena_ : &arena_),
+      index_(pool_.get()) {
+  if (background_)
+    ring_ = std::make_unique<MemKey*[]>(kRing);
+}
+
+MemTable::~MemTable() {
+  if (thread_.joinable()) {
+    stop_.store(true, std::memory_order_seq_cst);
+    wake_.fetch_add(1, std::memory_order_seq_cst);
+    wake_.notify_one();
+    thread_.join();
+  }
+}
+
+void MemTable::Order(MemKey* record) {
+  const uint64_t h = handed_.load(std::memory_order_relaxed);
+  if (h == 0) {
+    try {
+      thread_ = std::thread([this] { OrderLoop(); });
+    } catch (const std::system_error&) {
+      // No thread to be had: iterators, and the writer when the ring is
+      // full, insert the records themselves.
+    }
+  }
+  // The ring is full (a bulk load outpaces the thread): make room for a
+  // batch ourselves.
+  if (h - ordered_.load(std::memory_order_acquire) >= kRing)
+    OrderUpTo(h + MemTree::kMaxWarm - kRing);
+  ring_[h & (kRing - 1)] = record;
+  handed_.store(h + 1, std::memory_order_seq_cst);
+  // Dekker with OrderLoop: it sets idle_ and then reads handed_; we wrote
+  // handed_ and now read idle_, so one of us sees the other's store. Only
+  // the writer that clears idle_ wakes the thread.
+  if (h + 1 - ordered_.load(std::memory_order_relaxed) >= kWakeAt &&
+      idle_.load(std::memory_order_seq_cst) && idle_.exchange(false, std::memory_order_seq_cst)) {
+    wake_.fetch_add(1, std::memory_order_seq_cst);
+    wake_.notify_one();
+  }
+}
+
+void MemTable::OrderUpTo(uint64_t count) const {
+  if (ordered_.load(std::memory_order_acquire) >= count)
+    return;
+  std::lock_guard<std::mutex> lock(order_mu_);
+  uint64_t done = ordered_.load(std::memory_order_relaxed);
+  MemKey* batch[MemTree::kMaxWarm];
+  std::string_view keys[MemTree::kMaxWarm];
+  while (done < count) {
+    // A batch, so the tree paths of its keys are loaded together.
+    int n = static_cast<int>(std::min<uint64_t>(count - done, MemTree::kMaxWarm));
+    for (int i = 0; i < n; ++i) {
+      batch[i] = ring_[(done + static_cast<uint64_t>(i)) & (kRing - 1)];
+      keys[i] = batch[i]->key();
+    }
+    table_.Warm(keys, n);
+    for (int i = 0; i < n; ++i)
+      table_.Insert(batch[i]);
+    done += static_cast<uint64_t>(n);
+    ordered_.store(done, std::memory_order_release);
+  }
+}
+
+void MemTable::OrderLoop() {
+  // While writes come, the thread polls the ring at short intervals: a wake
+  // through the kernel would cost the writer a system call (several µs
+  // here) per batch. After a stretch with nothing new it sleeps until the
+  // writer wakes it.
+  constexpr auto kPollInterval = std::chrono::microseconds(50);
+  constexpr int kIdlePolls = 20;
+  int idle_polls = 0;
+  while (!stop_.load(std::memory_order_acquire)) {
+    uint64_t handed = handed_.load(std::memory_order_acquire);
+    if (ordered_.load(std::memory_order_acquire) < handed) {
+      OrderUpTo(handed);
+      idle_polls = 0;
+    } else {
+      ++idle_polls;
+    }
+    if (idle_polls < kIdlePolls) {
+      std::this_thread::sleep_for(kPollInterval);
+      continue;
+    }
+    uint32_t w = wake_.load(std::memory_order_seq_cst);
+    idle_.store(true, std::memory_order_seq_cst);
+    // The destructor sets stop_ and then bumps wake_, so a stop after this
+    // check ends the wait at once.
+    if (stop_.load(std::memory_order_seq_cst))
+      return;
+    if (handed_.load(std::memory_order_seq_cst) - ordered_.load(std::memory_order_acquire) <
+        kWakeAt)
+      wake_.wait(w, std::memory_order_seq_cst);
+    idle_.store(false, std::memory_order_relaxed);
+    idle_polls = 0;
+  }
+}
 
 void MemTable::Prefetch(const std::string_view* keys, int n, uint32_t* h) const {
   n = std::min(n, MemTree::kMaxWarm);
@@ -94,6 +194,8 @@ void MemTable::Prefetch(const std::string_view* keys, int n, uint32_t* h) const 
   }
   for (int i = 0; i < n; ++i)
     index_.PrefetchRecords(h[i]);
+  if (background_)
+    return;  // the ordering thread warms the tree paths
   std::string_view absent[MemTree::kMaxWarm];
   int m = 0;
   for (int i = 0; i < n; ++i)
@@ -153,8 +255,13 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
       std::memcpy(kmem + sizeof(MemKey), key.data(), key.size());
     v->older.store(nullptr, std::memory_order_relaxed);
     rec->newest.store(v, std::memory_order_relaxed);  // published with the record
-    table_.Insert(rec);
-    index_.Insert(rec, h);
+    if (background_) {
+      index_.Insert(rec, h);
+      Order(rec);
+    } else {
+      table_.Insert(rec);
+      index_.Insert(rec, h);
+    }
   }
   num_entries_.fetch_add(1, std::memory_order_relaxed);
   if (seq > max_seq_.load(std::memory_order_relaxed))
@@ -186,6 +293,11 @@ SequenceNumber MemTable::MaxCoveringTombstone(std::string_view key, SequenceNumb
 }
 
 std::unique_ptr<InternalIterator> MemTable::NewIterator() const {
+  // Records left for the tree before this call include every one a snapshot
+  // taken before it can see (the writer leaves a record before it publishes
+  // the commit's sequence).
+  if (background_)
+    OrderUpTo(handed_.load(std::memory_order_acquire));
   return std::make_unique<MemTableIterator>(&table_);
 }
 

@@ -321,6 +321,17 @@ void MemTree::Iterator::SeekBefore(std::string_view key) {
     if (s.node->perm.load(std::memory_order_acquire) != s.perm)
       continue;
     Edge(before, true);
+    if (leaf_ == nullptr)
+      return;
+    // Between a split's two steps `before` can still be the node being
+    // split, whose upper keys have already been copied right of the
+    // separator: its last keys may be >= `key`. The last key below `key` in
+    // that leaf is then the one sought (the old node holds every key its
+    // range had); if it has none, the split has moved on: search again.
+    const int below = Bound(leaf_, perm_, key, kp, false);
+    if (below == 0)
+      continue;
+    pos_ = below - 1;
     return;
   }
 }

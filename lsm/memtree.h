@@ -20,9 +20,14 @@
 //   the separator and the right node, so keys from the separator up route to
 //   a complete copy; then its link to the old node switches to the left one.
 //   Between the two steps a reader can miss only the key being inserted,
-//   whose sequence is not yet visible, provided it pairs each link with an
-//   order word read after it (Descend in memtree.cpp says why). A full parent is split the same
-//   way, up to the root, which is replaced last.
+//   which is newer than its snapshot (the memtable inserts a record before
+//   publishing its sequence, or, with its ordering thread, before making an
+//   iterator that could see it), provided it pairs each link with an order
+//   word read after it (Descend in memtree.cpp says why); and a step back
+//   past a leaf's start can land in the old node, whose upper keys are
+//   already right of the separator (SeekBefore bounds it by the key). A
+//   full parent is split the same way, up to the root, which is replaced
+//   last.
 // - One split keeps the old node: a full leaf whose newest key is its
 //   largest, receiving a key larger still (keys arriving in ascending
 //   order). It stays as it is, and the parent gains a new leaf holding the

@@ -27,6 +27,7 @@ class TrineEngine final : public Engine {
     o.block_cache_bytes = options.cache_bytes;
     o.write_buffer_size = options.memtable_bytes;
     o.bloom_bits_per_key = options.bloom_bits_per_key;
+    o.order_memtable_in_background = options.trine_memtable_thread;
     options_ = o;
     auto db = trine::DB::Open(o, dir);
     Check(db.status(), "Open");
@@ -128,6 +129,8 @@ class TrineEngine final : public Engine {
            std::to_string(options_.block_cache_bytes >> 20) + " MiB, memtable " +
            std::to_string(options_.write_buffer_size >> 20) + " MiB x" +
            std::to_string(options_.max_immutable_memtables + 1) +
+           (options_.order_memtable_in_background ? " (trees filled by their own thread)"
+                                                  : " (trees filled in the commit)") +
            ", WAL relaxed (no fsync per write), DeleteRange for groups";
   }
 

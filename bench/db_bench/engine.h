@@ -29,6 +29,7 @@ struct EngineOptions {
   size_t cache_bytes = 64u << 20;     // block cache / page cache
   size_t memtable_bytes = 64u << 20;  // write buffer of the LSMs
   int bloom_bits_per_key = 10;        // 0: no filters
+  bool trine_memtable_thread = true;  // Trine only: memtable trees filled by their own thread
 };
 
 struct WriteOp {

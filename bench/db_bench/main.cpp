@@ -42,6 +42,9 @@ constexpr const char* kUsage = R"(usage: trine_bench [flags]
   --keep             keep the stores and DIR at the end
   --cache_mb MB      block cache / page cache per engine (default 64)
   --memtable_mb MB   write buffer per engine (default 64)
+  --trine_memtable_thread 0|1
+                     Trine's memtable trees filled by their own thread (1, the
+                     default) or in the commit (0)
   --bloom_bits B     Bloom filter bits per key, 0 = none (default 10)
   --seed S           workload seed (default 1)
   --reads N, --seeks N   operation counts (default min(n, 1M), min(n, 200k))
@@ -159,10 +162,10 @@ int Main(int argc, char** argv) {
   std::string phase_list;
   for (const std::string& p : AllPhases())
     phase_list += (phase_list.empty() ? "" : ",") + p;
-  const Flags flags(
-      argc, argv, {"keep", "fork", "help"},
-      {"n", "value", "engines", "benchmarks", "dir", "cache_mb", "memtable_mb", "bloom_bits",
-       "seed", "reads", "seeks", "types", "attrs", "csv", "json", "phase_timeout_s"});
+  const Flags flags(argc, argv, {"keep", "fork", "help"},
+                    {"n", "value", "engines", "benchmarks", "dir", "cache_mb", "memtable_mb",
+                     "bloom_bits", "trine_memtable_thread", "seed", "reads", "seeks", "types",
+                     "attrs", "csv", "json", "phase_timeout_s"});
   if (flags.GetBool("help", false)) {
     std::printf(kUsage, phase_list.c_str());
     return 0;
@@ -181,6 +184,7 @@ int Main(int argc, char** argv) {
   s.engine_options.cache_bytes = flags.GetNumber("cache_mb", 64) << 20;
   s.engine_options.memtable_bytes = flags.GetNumber("memtable_mb", 64) << 20;
   s.engine_options.bloom_bits_per_key = static_cast<int>(flags.GetNumber("bloom_bits", 10));
+  s.engine_options.trine_memtable_thread = flags.GetNumber("trine_memtable_thread", 1) != 0;
   if (s.n == 0 || s.types == 0 || s.attrs == 0)
     throw BenchError("--n, --types, --attrs must be > 0");
   if (s.value_size == 0 || s.value_size > (64u << 20))

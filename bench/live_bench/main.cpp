@@ -21,6 +21,12 @@
 // trine_live_bench [--part peer,scale,nested] [--n 100000] [--m 100000]
 //                  [--scale-n 1000000] [--scale-commits 20000] [--dir PATH]
 //                  [--write-buffer-mb MB] [--scale-queries 1,100,1000,10000]
+//                  [--memtable-thread 0|1]
+//
+// The peer part also prints the process's CPU time per op (every thread:
+// the commit, the memtable's ordering thread, the log writer, flushes): the
+// ordering thread takes work off the commit's path onto another core, and
+// this shows what it costs in all.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -32,6 +38,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include "bench/common/flags.h"
 #include "trine/database.h"
@@ -75,6 +83,7 @@ void Check(const trine::Status& s, const char* what) {
 }
 
 size_t g_write_buffer_bytes = 0;  // --write-buffer-mb; 0: the default
+bool g_memtable_thread = true;    // --memtable-thread 0: memtable trees filled in the commit
 
 std::unique_ptr<Database> OpenFresh(const std::string& dir) {
   std::filesystem::remove_all(dir);
@@ -82,6 +91,7 @@ std::unique_ptr<Database> OpenFresh(const std::string& dir) {
   o.storage.block_cache_bytes = 256ull << 20;
   if (g_write_buffer_bytes != 0)
     o.storage.write_buffer_size = g_write_buffer_bytes;
+  o.storage.order_memtable_in_background = g_memtable_thread;
   auto db = Database::Open(dir, o);
   Check(db.status(), "open");
   return std::move(*db);
@@ -233,7 +243,22 @@ PeerWorkload Generate(int64_t n, int64_t m) {
 // ops, each a relaxed commit timed on its own. With `live`, queries A, B
 // and C are live during the ops (their maintenance is inside each op's
 // time) and checked against fresh executions at 0, M/4, M/2, 3M/4 and M.
-std::vector<double> PeerPass(const std::string& dir, const PeerWorkload& w, bool live) {
+// The process's CPU time so far (all threads), in µs.
+double ProcessCpuUs() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto us = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+  };
+  return us(ru.ru_utime) + us(ru.ru_stime);
+}
+
+struct PassResult {
+  std::vector<double> per_op;  // µs, each op timed on its own
+  double cpu_per_op = 0;       // the process's CPU time over the ops, per op
+};
+
+PassResult PeerPass(const std::string& dir, const PeerWorkload& w, bool live) {
   const int64_t m = static_cast<int64_t>(w.ops.size());
   auto db = OpenFresh(dir);
   trine::Session session(*db);
@@ -309,6 +334,8 @@ std::vector<double> PeerPass(const std::string& dir, const PeerWorkload& w, bool
   verify(0);
   std::vector<double> per_op;
   per_op.reserve(static_cast<size_t>(m));
+  double cpu = 0;  // over the ops, without the checks between them
+  double cpu_from = ProcessCpuUs();
   trine::TransactionOptions to;
   to.durability = trine::Durability::kRelaxed;
   for (int64_t k = 0; k < m; ++k) {
@@ -335,8 +362,11 @@ std::vector<double> PeerPass(const std::string& dir, const PeerWorkload& w, bool
     }
     Check(txn->Commit(), "commit");
     per_op.push_back(Us(Clock::now() - t0));
-    if (k + 1 == m / 4 || k + 1 == m / 2 || k + 1 == 3 * m / 4 || k + 1 == m)
+    if (k + 1 == m / 4 || k + 1 == m / 2 || k + 1 == 3 * m / 4 || k + 1 == m) {
+      cpu += ProcessCpuUs() - cpu_from;
       verify(k + 1);
+      cpu_from = ProcessCpuUs();
+    }
   }
   if (live) {
     std::printf("%llu row changes delivered; results verified at 0, M/4, M/2, 3M/4, M\n",
@@ -352,7 +382,10 @@ std::vector<double> PeerPass(const std::string& dir, const PeerWorkload& w, bool
           static_cast<unsigned long long>(st.maintenance.entries_read));
     }
   }
-  return per_op;
+  PassResult r;
+  r.per_op = std::move(per_op);
+  r.cpu_per_op = cpu / static_cast<double>(m);
+  return r;
 }
 
 void RunPeer(const std::string& dir, int64_t n, int64_t m, bool with_bare) {
@@ -361,19 +394,25 @@ void RunPeer(const std::string& dir, int64_t n, int64_t m, bool with_bare) {
   PeerWorkload w = Generate(n, m);
   std::printf("op mix: %d score updates, %d owner updates, %d inserts, %d deletes\n", w.counts[0],
               w.counts[1], w.counts[2], w.counts[3]);
-  std::vector<double> live = PeerPass(dir, w, true);
+  PassResult live_pass = PeerPass(dir, w, true);
+  const std::vector<double>& live = live_pass.per_op;
   // The same ops on a fresh copy of the data with no live query: what the
   // commits cost alone, so the maintenance's share can be told apart.
-  std::vector<double> bare = with_bare ? PeerPass(dir, w, false) : std::vector<double>{};
-  std::printf("| per op | mean | p50 | p99 | max |\n|---|---|---|---|---|\n");
-  auto row = [](const char* what, const std::vector<double>& v) {
+  PassResult bare = with_bare ? PeerPass(dir, w, false) : PassResult{};
+  std::printf(
+      "| per op | mean | p50 | p99 | max | CPU, all threads |\n|---|---|---|---|---|---|\n");
+  auto row = [](const char* what, const std::vector<double>& v, double cpu) {
     Stats s = Summarize(v);
-    std::printf("| %s | %.2f us | %.2f us | %.2f us | %.0f us |\n", what, s.mean, s.p50, s.p99,
+    std::printf("| %s | %.2f us | %.2f us | %.2f us | %.0f us | ", what, s.mean, s.p50, s.p99,
                 s.max);
+    if (cpu > 0)
+      std::printf("%.2f us |\n", cpu);
+    else
+      std::printf(" |\n");
   };
-  row("commit + maintenance of A, B, C", live);
+  row("commit + maintenance of A, B, C", live, live_pass.cpu_per_op);
   if (with_bare)
-    row("the same commits, no live query", bare);
+    row("the same commits, no live query", bare.per_op, bare.cpu_per_op);
   // By kind of op (with the live queries): where the tail comes from.
   const char* kinds[4] = {"score updates", "owner updates", "inserts", "deletes"};
   for (int kind = 0; kind < 4; ++kind) {
@@ -384,7 +423,7 @@ void RunPeer(const std::string& dir, int64_t n, int64_t m, bool with_bare) {
       if (ok == kind)
         v.push_back(live[k]);
     }
-    row((std::string("  live, ") + kinds[kind]).c_str(), v);
+    row((std::string("  live, ") + kinds[kind]).c_str(), v, 0);
   }
 }
 
@@ -581,9 +620,11 @@ void RunNested(const std::string& dir, int64_t parents, int64_t per_parent, int6
 
 int main(int argc, char** argv) {
   try {
-    trine_bench::Flags flags(argc, argv, {},
-                             {"part", "n", "m", "scale-n", "scale-commits", "dir", "parents",
-                              "children", "nested-commits", "write-buffer-mb", "scale-queries"});
+    trine_bench::Flags flags(
+        argc, argv, {},
+        {"part", "n", "m", "scale-n", "scale-commits", "dir", "parents", "children",
+         "nested-commits", "write-buffer-mb", "scale-queries", "memtable-thread"});
+    g_memtable_thread = flags.GetNumber("memtable-thread", 1) != 0;
     g_write_buffer_bytes = static_cast<size_t>(flags.GetNumber("write-buffer-mb", 0)) << 20;
     std::string parts = flags.Get("part", "peer,scale,nested");
     std::string dir = flags.Get("dir", "/tmp/trine_live_bench");

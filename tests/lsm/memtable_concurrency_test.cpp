@@ -7,7 +7,9 @@
 // their snapshot and check point reads (the newest version at or below it)
 // and whole scans forward and backward (keys in order, every key written at
 // or below the snapshot present), while the B+-tree splits under them and
-// the hash index grows. TRINE_SEED=... repeats the writes.
+// the hash index grows. With the ordering thread, the tree is filled by that
+// thread and by the scans themselves (each inserts what is pending before it
+// reads), racing one another. TRINE_SEED=... repeats the writes.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -33,7 +35,9 @@ std::string ValueFor(const std::string& key, uint64_t seq) {
   return key + "@" + std::to_string(seq);
 }
 
-TEST(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
+class MemTableConcurrency : public ::testing::TestWithParam<bool> {};
+
+TEST_P(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
   const uint64_t seed = test::TestSeed();
   std::mt19937_64 rng(seed);
   constexpr int kWrites = 60000;
@@ -60,7 +64,7 @@ TEST(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
   for (const auto& [k, s] : seqs_of)
     first.emplace_back(k, s.front());
 
-  MemTable mem;
+  MemTable mem(nullptr, /*order_in_background=*/GetParam());
   std::atomic<uint64_t> visible{0};
   std::atomic<bool> failed{false};
   std::thread writer([&] {
@@ -137,6 +141,11 @@ TEST(MemTableConcurrency, ReadersSeeEveryPublishedWrite) {
   r2.join();
   EXPECT_FALSE(failed.load()) << "TRINE_SEED=" << seed;
 }
+
+INSTANTIATE_TEST_SUITE_P(Tree, MemTableConcurrency, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "OrderingThread" : "InAdd";
+                         });
 
 // MemPool from several threads at once, as the writer takes regions while a
 // flush thread destroys an old memtable and the pool's own thread readies
