@@ -53,10 +53,14 @@ char* MemPool::Take(size_t bytes) {
       it->second.pop_back();
       kept_ -= bytes;
       ++hits_;
+      if (bytes == announced_)
+        announced_ = 0;
       cv_.notify_one();  // ready the next one
       return p;
     }
     ++misses_;
+    if (bytes == announced_)
+      announced_ = 0;
   }
   cv_.notify_one();
   return Map(bytes);  // faults in on the caller's first touches
@@ -67,7 +71,7 @@ void MemPool::Give(char* p, size_t bytes) {
     return;
   {
     std::lock_guard l(mu_);
-    if (kept_ + bytes <= keep_bytes_ + ready_blocks_ * kBlockSize && !stop_) {
+    if (kept_ + bytes <= Bound() && !stop_) {
       free_[bytes].push_back(p);
       kept_ += bytes;
       return;
@@ -80,6 +84,7 @@ void MemPool::Expect(size_t bytes) {
   {
     std::lock_guard l(mu_);
     expected_ = bytes;
+    announced_ = bytes;
   }
   cv_.notify_one();
 }
@@ -104,7 +109,7 @@ size_t MemPool::NextToReady() const {
     auto it = free_.find(bytes);
     size_t have = it == free_.end() ? 0 : it->second.size();
     // Readied regions count against the bound like recycled ones.
-    return have < want && kept_ + bytes <= keep_bytes_ + ready_blocks_ * kBlockSize;
+    return have < want && kept_ + bytes <= Bound();
   };
   if (expected_ != 0 && missing(expected_, 1))
     return expected_;
@@ -135,7 +140,7 @@ void MemPool::Run() {
       cv_.wait(l);  // out of address space: wait for a Give or a stop
       continue;
     }
-    if (kept_ + bytes > keep_bytes_ + ready_blocks_ * kBlockSize) {
+    if (kept_ + bytes > Bound()) {
       // Regions given back meanwhile filled the pool: this one is not needed.
       l.unlock();
       Unmap(p, bytes);

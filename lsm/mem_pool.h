@@ -70,6 +70,8 @@ class MemPool {
   void Run();
   // What the thread should ready next (0: nothing). REQUIRES: mu_ held.
   size_t NextToReady() const;
+  // Bytes the pool may keep. REQUIRES: mu_ held.
+  size_t Bound() const { return keep_bytes_ + ready_blocks_ * kBlockSize + announced_; }
 
   const size_t keep_bytes_;
   const size_t ready_blocks_;
@@ -77,7 +79,11 @@ class MemPool {
   std::condition_variable cv_;
   std::map<size_t, std::vector<char*>> free_;  // by size
   size_t kept_ = 0;                            // bytes in free_
-  size_t expected_ = 0;                        // a size Expect asked for
+  size_t expected_ = 0;                        // a size Expect asked for, not yet readied
+  // The size Expect asked for, until a region of it is taken: an announced
+  // region is kept beyond the bound (else, with the ready blocks held, a
+  // database's pool could never ready one).
+  size_t announced_ = 0;
   uint64_t hits_ = 0, misses_ = 0;
   bool stop_ = false;
   std::thread thread_;  // started by the first Take

@@ -90,5 +90,23 @@ TEST(MemPool, ReadiesBlocksAheadOnceUsed) {
   pool.Give(c, 4 * kBlock);
 }
 
+// As a database configures its pool: nothing kept beyond two ready blocks.
+// An announced size must still be readied (it once counted against that
+// bound, which the ready blocks already filled, so it never was).
+TEST(MemPool, ReadiesAnAnnouncedSizeBeyondItsReadyBlocks) {
+  MemPool pool(/*keep_bytes=*/0, /*ready_blocks=*/2);
+  char* a = pool.Take(kBlock);
+  ASSERT_TRUE(Eventually([&] { return pool.bytes_kept() == 2 * kBlock; }));
+  pool.Expect(4 * kBlock);
+  ASSERT_TRUE(Eventually([&] { return pool.bytes_kept() == 6 * kBlock; }));
+  const uint64_t hits = pool.hits();
+  char* c = pool.Take(4 * kBlock);
+  EXPECT_EQ(pool.hits(), hits + 1);
+  std::memset(c, 3, 4 * kBlock);
+  pool.Give(c, 4 * kBlock);  // beyond the bound once taken: unmapped
+  EXPECT_EQ(pool.bytes_kept(), 2 * kBlock);
+  pool.Give(a, kBlock);
+}
+
 }  // namespace
 }  // namespace trine
