@@ -1217,6 +1217,8 @@ Stats DBImpl::GetStats() {
     st.block_cache_misses = block_cache_->misses();
     st.block_cache_bytes = block_cache_->charge();
   }
+  st.memtable_regions_ready = mem_pool_->hits();
+  st.memtable_regions_mapped = mem_pool_->misses();
   st.bloom_useful = bloom_useful_.load();
   st.stall_micros = stall_micros_.load();
   st.slowdown_writes = slowdown_writes_.load();

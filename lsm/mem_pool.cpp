@@ -81,12 +81,27 @@ void MemPool::Give(char* p, size_t bytes) {
 }
 
 void MemPool::Expect(size_t bytes) {
+  std::vector<std::pair<char*, size_t>> drop;
   {
     std::lock_guard l(mu_);
     expected_ = bytes;
     announced_ = bytes;
+    TrimLocked(&drop);
   }
   cv_.notify_one();
+  for (auto [p, n] : drop)
+    Unmap(p, n);
+}
+
+void MemPool::TrimLocked(std::vector<std::pair<char*, size_t>>* drop) {
+  for (auto& [bytes, regions] : free_) {
+    size_t wanted = (bytes == kBlockSize ? ready_blocks_ : 0) + (bytes == announced_ ? 1 : 0);
+    while (regions.size() > wanted && kept_ > Bound()) {
+      drop->emplace_back(regions.back(), bytes);
+      regions.pop_back();
+      kept_ -= bytes;
+    }
+  }
 }
 
 size_t MemPool::bytes_kept() const {

@@ -31,6 +31,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace trine {
@@ -70,6 +71,11 @@ class MemPool {
   void Run();
   // What the thread should ready next (0: nothing). REQUIRES: mu_ held.
   size_t NextToReady() const;
+  // Takes out of the pool the kept regions beyond its bound that nothing
+  // wants (neither a ready block nor the announced region: one announced
+  // for a memtable flushed before it needed it); the caller unmaps them
+  // after releasing mu_. REQUIRES: mu_ held.
+  void TrimLocked(std::vector<std::pair<char*, size_t>>* drop);
   // Bytes the pool may keep. REQUIRES: mu_ held.
   size_t Bound() const { return keep_bytes_ + ready_blocks_ * kBlockSize + announced_; }
 

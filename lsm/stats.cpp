@@ -39,6 +39,10 @@ std::string Stats::ToString() const {
                 max_write_micros / 1000.0, static_cast<unsigned long long>(flushes),
                 static_cast<unsigned long long>(compactions));
   out += line;
+  std::snprintf(line, sizeof(line), "memtable regions: %llu ready, %llu mapped on demand\n",
+                static_cast<unsigned long long>(memtable_regions_ready),
+                static_cast<unsigned long long>(memtable_regions_mapped));
+  out += line;
   return out;
 }
 

@@ -382,6 +382,16 @@ PassResult PeerPass(const std::string& dir, const PeerWorkload& w, bool live) {
           static_cast<unsigned long long>(st.maintenance.entries_read));
     }
   }
+  {
+    trine::Stats st = db->storage()->GetStats();
+    std::printf(
+        "storage (%s): %llu flushes, %llu compactions; memtable regions %llu ready, %llu "
+        "mapped on demand\n",
+        live ? "live pass" : "no live query", static_cast<unsigned long long>(st.flushes),
+        static_cast<unsigned long long>(st.compactions),
+        static_cast<unsigned long long>(st.memtable_regions_ready),
+        static_cast<unsigned long long>(st.memtable_regions_mapped));
+  }
   PassResult r;
   r.per_op = std::move(per_op);
   r.cpu_per_op = cpu / static_cast<double>(m);

@@ -71,6 +71,11 @@ struct Stats {
   uint64_t flushes = 0;
   uint64_t compactions = 0;
   uint64_t memtable_bytes = 0;  // active + frozen memtables
+  // Memtable regions (huge arena blocks, large hash tables) the memory pool
+  // had resident when asked, and those it had to map on the spot (faulted
+  // in by whoever touched them first, often a commit).
+  uint64_t memtable_regions_ready = 0;
+  uint64_t memtable_regions_mapped = 0;
   uint64_t last_sequence = 0;
 
   double block_cache_hit_rate() const {

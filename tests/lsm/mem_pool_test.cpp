@@ -108,5 +108,27 @@ TEST(MemPool, ReadiesAnAnnouncedSizeBeyondItsReadyBlocks) {
   pool.Give(a, kBlock);
 }
 
+// A region announced for a memtable flushed before it needed it must not
+// stay in the pool: it held the pool over its bound, so the ready blocks
+// were never replenished and every arena block was mapped on demand.
+TEST(MemPool, DropsAnAnnouncedRegionNobodyTook) {
+  MemPool pool(/*keep_bytes=*/0, /*ready_blocks=*/2);
+  char* a = pool.Take(kBlock);
+  ASSERT_TRUE(Eventually([&] { return pool.bytes_kept() == 2 * kBlock; }));
+  pool.Expect(8 * kBlock);
+  ASSERT_TRUE(Eventually([&] { return pool.bytes_kept() == 10 * kBlock; }));
+  pool.Expect(4 * kBlock);  // the next memtable's index, smaller
+  ASSERT_TRUE(Eventually([&] { return pool.bytes_kept() == 6 * kBlock; }));
+  // The ready blocks are still replenished after use.
+  char* b = pool.Take(kBlock);
+  char* c = pool.Take(kBlock);
+  ASSERT_TRUE(Eventually([&] { return pool.bytes_kept() == 6 * kBlock; }));
+  const uint64_t hits = pool.hits();
+  char* d = pool.Take(kBlock);
+  EXPECT_EQ(pool.hits(), hits + 1);
+  for (char* p : {a, b, c, d})
+    pool.Give(p, kBlock);
+}
+
 }  // namespace
 }  // namespace trine
