@@ -2,16 +2,12 @@
 // "trine-store <format version>\n"; a store of a newer version is refused.
 #include "lsm/db_impl.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cassert>
 #include <chrono>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-
 #include "common/coding.h"
+#include "common/thread_priority.h"
 #include "lsm/db_iter.h"
 #include "lsm/filename.h"
 #include "lsm/log_format.h"
@@ -25,13 +21,6 @@ namespace {
 constexpr uint32_t kStoreFormatVersion = 1;
 constexpr const char* kMarkerPrefix = "trine-store ";
 constexpr size_t kMaxGroupBytes = 1 << 20;
-
-// Background threads run at a lower CPU priority: on a small machine the
-// writer would otherwise be preempted for whole scheduler slices (5-15 ms)
-// whenever flush, compaction and log writing are busy at once.
-void LowerThreadPriority() {
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-}
 
 uint64_t NowMicros() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(

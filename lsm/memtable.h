@@ -102,8 +102,9 @@ class MemTable {
   // the first) when a batch has gathered.
   void Order(MemKey* record);
   // Inserts the first `count` records left for the tree, if some thread has
-  // not already. Any thread.
-  void OrderUpTo(uint64_t count) const;
+  // not already. Any thread; the ordering thread (`by_thread`) stops early
+  // when another is waiting to insert.
+  void OrderUpTo(uint64_t count, bool by_thread = false) const;
   void OrderLoop();
 
   std::shared_ptr<MemPool> pool_;  // first: outlives the arenas and index
@@ -117,11 +118,12 @@ class MemTable {
   static constexpr uint64_t kRing = 4096;
   static constexpr uint64_t kWakeAt = 64;  // pending records that wake the thread
   std::unique_ptr<MemKey*[]> ring_;
-  std::atomic<uint64_t> handed_{0};           // records put in the ring (by the writer)
-  mutable std::atomic<uint64_t> ordered_{0};  // of those, in the tree (under order_mu_)
-  mutable std::mutex order_mu_;               // held while inserting into the tree
-  std::atomic<uint32_t> wake_{0};             // bumped to wake the thread
-  std::atomic<bool> idle_{false};             // the thread is (about to be) asleep
+  std::atomic<uint64_t> handed_{0};             // records put in the ring (by the writer)
+  mutable std::atomic<uint64_t> ordered_{0};    // of those, in the tree (under order_mu_)
+  mutable std::mutex order_mu_;                 // held while inserting into the tree
+  mutable std::atomic<int> others_waiting_{0};  // callers of OrderUpTo besides the thread
+  std::atomic<uint32_t> wake_{0};               // bumped to wake the thread
+  std::atomic<bool> idle_{false};               // the thread is (about to be) asleep
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::atomic<uint64_t> num_entries_{0};
