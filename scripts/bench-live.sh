@@ -5,7 +5,9 @@
 #      items, queries A, B and C live, the same 100,000-op mix and seed, one
 #      relaxed commit per op), twice: with the default 64 MiB memtable and
 #      with a 4 MiB one (see README: the memtable's size is most of a
-#      commit's cost at this size);
+#      commit's cost at this size); then once more with the memtable's tree
+#      filled in the commit instead of by its ordering thread
+#      (--memtable-thread 0), so the thread's share shows;
 #   2. the peers' own harness beside it, if PEER_DIR names a checkout of it
 #      (its run.sh installs its pinned npm packages and prints its table);
 #   3. trine_live_bench --part scale,nested: 1, 100, 1,000 and 10,000 live
@@ -41,6 +43,9 @@ trap 'rm -rf "$dir"' EXIT
   echo
   echo "=== trine: peer workload, 4 MiB memtable"
   "$bin" --part peer --dir "$dir/db" --write-buffer-mb 4
+  echo
+  echo "=== trine: peer workload, default memtable, its tree filled in the commit (no ordering thread)"
+  "$bin" --part peer --dir "$dir/db" --memtable-thread 0
   if [ -n "${PEER_DIR:-}" ]; then
     echo
     echo "=== the peers' harness ($PEER_DIR), same workload, BREAKDOWN=0 PROBES=0"
