@@ -54,6 +54,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -302,6 +303,14 @@ class QueryImpl {
   std::vector<SubjectChanges> subjects_;
   Work StartWork(uint64_t id, const SubjectChanges& sc, bool* where_changed,
                  bool* used_changed) const;
+  // The same into `w`, reusing its vectors.
+  void StartWorkInto(Work* w, uint64_t id, const SubjectChanges& sc, bool* where_changed,
+                     bool* used_changed) const;
+  // ApplyWindowSimple's scratch, kept between commits: most subjects it
+  // looks at fall past the window's bound and are dropped after one key
+  // comparison, which then allocates nothing.
+  Work scratch_work_;
+  std::vector<Value> scratch_key_;
   // Batched reads (one per column) of the values still unknown.
   Status ReadMissing(Transaction& txn, std::vector<Work>* work) const;
   Status ApplyWindowSimple(const ChangeSet& cs, Transaction& txn);
@@ -1508,8 +1517,19 @@ void QueryImpl::ChangedSubjects(const ChangeSet& cs) {
 
 QueryImpl::Work QueryImpl::StartWork(uint64_t id, const SubjectChanges& sc, bool* where_changed,
                                      bool* used_changed) const {
+  Work w;
+  StartWorkInto(&w, id, sc, where_changed, used_changed);
+  return w;
+}
+
+void QueryImpl::StartWorkInto(Work* out, uint64_t id, const SubjectChanges& sc, bool* where_changed,
+                              bool* used_changed) const {
   size_t ncols = col_field_.size();
-  Work w{id, std::vector<Value>(ncols), std::vector<uint8_t>(ncols, 0), false};
+  Work& w = *out;
+  w.id = id;
+  w.cols.assign(ncols, Value());
+  w.known.assign(ncols, 0);
+  w.skip_where = false;
   *where_changed = *used_changed = sc.created;
   for (const Change* c = sc.begin; c != sc.end; ++c) {
     if (c->field == 0)
@@ -1527,7 +1547,6 @@ QueryImpl::Work QueryImpl::StartWork(uint64_t id, const SubjectChanges& sc, bool
   // A subject created by the commit has no attributes but those it set.
   if (sc.created)
     std::fill(w.known.begin(), w.known.end(), 1);
-  return w;
 }
 
 Status QueryImpl::ReadMissing(Transaction& txn, std::vector<Work>* work) const {
@@ -1554,7 +1573,12 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
   ChangedSubjects(cs);
   size_t ncols = col_field_.size();
   std::vector<Work> work;
-  Executor ex = MakeExecutor(txn);
+  std::optional<Executor> executor;  // made when first needed
+  auto ex = [&]() -> Executor& {
+    if (!executor)
+      executor.emplace(txn, params_, named_base_);
+    return *executor;
+  };
   for (const SubjectChanges& sc : subjects_) {
     const uint64_t id = sc.id;
     ++stats_.evaluated;
@@ -1567,7 +1591,8 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
       continue;
     }
     bool where_changed = false, used_changed = false;
-    Work w = StartWork(id, sc, &where_changed, &used_changed);
+    Work& w = scratch_work_;
+    StartWorkInto(&w, id, sc, &where_changed, &used_changed);
     if (held != entries_.end())
       for (size_t col = 0; col < ncols; ++col)
         if (!w.known[col] && col < held->second.cols.size()) {
@@ -1586,14 +1611,17 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
         if ((col_use_[col] & kUseKey) && !w.known[col])
           keys_known = false;
       if (keys_known) {
-        std::vector<Value> key;
-        TRINE_RETURN_IF_ERROR(ex.EvalKey(*top_, id, w.cols, &key));
+        std::vector<Value>& key = scratch_key_;
+        key.clear();
+        TRINE_RETURN_IF_ERROR(ex().EvalKey(*top_, id, w.cols, &key));
         if (Less(*bound, window_.back().id, key, id))
           continue;
       }
     }
-    work.push_back(std::move(w));
+    work.push_back(w);
   }
+  if (work.empty())
+    return Status::OK();
   TRINE_RETURN_IF_ERROR(ReadMissing(txn, &work));
   for (Work& w : work) {
     // WHERE and the key first: the row tree is made only for a row that
@@ -1601,9 +1629,9 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
     Executor::RowEval r;
     r.assume_match = w.skip_where;
     r.want_row = false;
-    Status s = ex.EvalRow(*top_, w.id, w.cols, &r);
+    Status s = ex().EvalRow(*top_, w.id, w.cols, &r);
     if (!s.ok())
-      return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
+      return Status::Make(s.code(), FormatError(text_, ex().error_pos(), s.message()));
     if (keep_members_) {
       if (r.match)
         AddMember(w.id);
@@ -1618,9 +1646,9 @@ Status QueryImpl::ApplyWindowSimple(const ChangeSet& cs, Transaction& txn) {
     if (inside) {
       Executor::RowEval full;
       full.assume_match = true;
-      s = ex.EvalRow(*top_, w.id, w.cols, &full);
+      s = ex().EvalRow(*top_, w.id, w.cols, &full);
       if (!s.ok())
-        return Status::Make(s.code(), FormatError(text_, ex.error_pos(), s.message()));
+        return Status::Make(s.code(), FormatError(text_, ex().error_pos(), s.message()));
       Entry e;
       e.key = std::move(r.key);
       e.row = std::move(full.row);
