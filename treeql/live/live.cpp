@@ -174,6 +174,15 @@ class QueryImpl {
 
   const std::vector<Watch>& watches() const { return watches_; }
 
+  // Before waking the query for `c` (a change on one of its watches): false
+  // when `c` certainly leaves the result alone, without the cost of a wake.
+  // So far one case: a window ordered first by an attribute, with no WHERE,
+  // whose subject it does not hold and whose old and new values both lie
+  // past the window's last row (an `ORDER BY score LIMIT 20` is otherwise
+  // woken by every score change). Reads only state that changes under the
+  // registry's lock, which the caller holds.
+  bool MayMatter(const Change& c) const;
+
   // Every change of members_ after hydration goes through these two, so the
   // registry's map from subjects to the queries holding them stays exact.
   void AddMember(uint64_t id);
@@ -188,6 +197,9 @@ class QueryImpl {
   Mode mode_ = Mode::kRerun;
   std::string why_rerun_;
   bool simple_ = false;  // top-level rows read only their own attributes
+  // For MayMatter: the attribute of the first ORDER BY key (0: none usable).
+  uint64_t order_field_ = 0;
+  bool order_desc_ = false;
   uint64_t type_id_ = 0;
   std::vector<uint64_t> col_field_;  // per column of the top level
   std::vector<uint8_t> col_use_;     // kUseWhere | kUseKey | kUseOut
@@ -705,12 +717,16 @@ class Registry final : public CommitListener {
       if (f == t->second.end())
         continue;
       FieldWatches& fw = f->second;
+      auto wake_for_c = [&](const WatchRef& w) {
+        if (w.query->woken_generation_ != generation_ && w.query->MayMatter(c))
+          wake(w);
+      };
       for (const WatchRef& w : fw.every) {
         ++stats_.watches_examined;
         const QueryImpl& q = *w.query;
         if (q.watches()[w.index].members_only && q.keep_members_ && !q.members_.contains(c.subject))
           continue;
-        wake(w);
+        wake_for_c(w);
       }
       if (!fw.by_member.empty()) {
         auto m = members_of_.find(c.type);
@@ -720,13 +736,13 @@ class Registry final : public CommitListener {
             ++stats_.watches_examined;
             auto w = fw.by_member.find(it->second);
             if (w != fw.by_member.end())
-              wake(WatchRef{w->first, w->second});
+              wake_for_c(WatchRef{w->first, w->second});
           }
         }
       }
       for (const Value* v : {&c.old_value, &c.new_value})
         if (!v->is_null())
-          fw.ranges.Containing(*v, &stats_.watches_examined, wake);
+          fw.ranges.Containing(*v, &stats_.watches_examined, wake_for_c);
     }
     if (woken.empty())
       return;
@@ -1056,6 +1072,14 @@ Status QueryImpl::Compile(const QueryParams& qp) {
     CollectColumns(*L.where, &col_use_, kUseWhere);
   for (const OrderKey& k : L.order)
     CollectColumns(k.expr, &col_use_, kUseKey);
+  if (mode_ == Mode::kWindow && simple_ && !L.where && !L.order.empty()) {
+    const BExpr& e = L.order[0].expr;
+    if (e.kind == BExpr::Kind::kColumn && e.up == 0 && e.slot >= 0 &&
+        static_cast<size_t>(e.slot) < col_field_.size()) {
+      order_field_ = col_field_[static_cast<size_t>(e.slot)];
+      order_desc_ = L.order[0].descending;
+    }
+  }
   for (const BExpr& v : L.out.values)
     CollectColumns(v, &col_use_, kUseOut);
 
@@ -1168,6 +1192,23 @@ Status QueryImpl::Compile(const QueryParams& qp) {
 }
 
 // -------------------------------------------------------------- windows --
+
+bool QueryImpl::MayMatter(const Change& c) const {
+  if (order_field_ == 0 || c.field != order_field_ || c.type != type_id_)
+    return true;
+  // A complete window holds every row; one that holds the subject must
+  // move or drop it. Otherwise its last row bounds what can enter.
+  if (complete_ || window_.empty() || entries_.contains(c.subject))
+    return true;
+  const Value& bound = (*window_.back().key)[0];
+  auto past = [&](const Value& v) {
+    if (v.is_null() || bound.is_null())
+      return false;  // NULLs sort by the key's NULLS FIRST/LAST: not decided here
+    int cmp = SortCompare(v, bound);
+    return order_desc_ ? cmp < 0 : cmp > 0;
+  };
+  return !(past(c.old_value) && past(c.new_value));
+}
 
 bool QueryImpl::Less(const std::vector<Value>& ka, uint64_t a, const std::vector<Value>& kb,
                      uint64_t b) const {
