@@ -94,15 +94,24 @@ bool BlockIter::ParseNextEntry() {
     return false;
   }
   size_t len = shared + unshared;
-  if (key_.size() < len)
-    key_.resize(std::max<size_t>(len, 32));
+  if (key_cap_ < len)
+    GrowKey(len);
   if (unshared > 0)
-    std::memcpy(key_.data() + shared, p, unshared);
+    std::memcpy(key_ + shared, p, unshared);
   key_len_ = len;
   tag_ = tag;
   value_ = std::string_view(p + unshared, vlen);
   next_ = static_cast<uint32_t>(p + unshared + vlen - data_);
   return true;
+}
+
+void BlockIter::GrowKey(size_t len) {
+  const size_t cap = std::max(len, 2 * key_cap_);
+  auto grown = std::make_unique<char[]>(cap);
+  std::memcpy(grown.get(), key_, key_len_);  // the prefix the next key shares
+  heap_key_ = std::move(grown);
+  key_ = heap_key_.get();
+  key_cap_ = cap;
 }
 
 void BlockIter::SeekToFirst() {

@@ -40,6 +40,8 @@ class BlockIter final : public InternalIterator {
  public:
   BlockIter() = default;
   BlockIter(const Block* block, std::string_view file) { Init(block, file); }
+  BlockIter(const BlockIter&) = delete;  // key_ may point into the object itself
+  BlockIter& operator=(const BlockIter&) = delete;
   void Init(const Block* block, std::string_view file);
 
   bool Valid() const override { return current_ < restarts_; }
@@ -48,13 +50,15 @@ class BlockIter final : public InternalIterator {
   void Seek(std::string_view user_key, uint64_t tag) override;
   void Next() override;
   void Prev() override;
-  std::string_view user_key() const override { return std::string_view(key_.data(), key_len_); }
+  std::string_view user_key() const override { return std::string_view(key_, key_len_); }
   uint64_t tag() const override { return tag_; }
   std::string_view value() const override { return value_; }
   Status status() const override { return status_; }
 
  private:
   uint32_t RestartPoint(uint32_t index) const;
+  // Makes room for a key of len bytes, keeping the current one's bytes.
+  void GrowKey(size_t len);
   void SeekToRestart(uint32_t index);
   // Decodes the entry at next_; false at the end or on corruption.
   bool ParseNextEntry();
@@ -63,9 +67,15 @@ class BlockIter final : public InternalIterator {
   const char* data_ = nullptr;
   uint32_t restarts_ = 0;  // offset of the restart array == end of entries
   uint32_t num_restarts_ = 0;
-  uint32_t current_ = 0;   // offset of the current entry; restarts_ when invalid
-  uint32_t next_ = 0;      // offset of the entry after current_
-  std::vector<char> key_;  // the current key is key_[0, key_len_)
+  uint32_t current_ = 0;  // offset of the current entry; restarts_ when invalid
+  uint32_t next_ = 0;     // offset of the entry after current_
+  // The current key is key_[0, key_len_): in inline_key_ unless longer, so
+  // a point read (a BlockIter on the stack) allocates nothing for the usual
+  // keys.
+  char inline_key_[48];
+  std::unique_ptr<char[]> heap_key_;
+  char* key_ = inline_key_;
+  size_t key_cap_ = sizeof(inline_key_);
   size_t key_len_ = 0;
   uint64_t tag_ = 0;
   std::string_view value_;

@@ -443,15 +443,16 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
   }
   WriteBatch batch;
   size_t bytes = 16;  // the next-subject meta entry
-  for (const auto& [key, value] : txn->writes_)
+  txn->writes_.ForEach([&](const std::string& key, const WriteSet::Value& value) {
     bytes += key.size() + (value ? value->size() : 0) + 6;  // kind and two lengths
+  });
   batch.Reserve(bytes);
-  for (const auto& [key, value] : txn->writes_) {
+  txn->writes_.ForEach([&](const std::string& key, const WriteSet::Value& value) {
     if (value)
       batch.Put(key, *value);
     else
       batch.Delete(key);
-  }
+  });
   if (txn->allocated_ids_) {
     std::string v;
     PutVarint64(&v, next_id_.load(std::memory_order_relaxed));
@@ -479,9 +480,7 @@ Status DatabaseImpl::CommitTxnLocked(TxnImpl* txn) {
   if (others_active) {
     CommitRecord record;
     record.sequence = sequence;
-    record.keys.reserve(txn->writes_.size());
-    while (!txn->writes_.empty())
-      record.keys.push_back(std::move(txn->writes_.extract(txn->writes_.begin()).key()));
+    record.keys = txn->writes_.TakeKeys();
     recent_.push_back(std::move(record));
   }
   ChangeSet cs;

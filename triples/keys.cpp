@@ -20,8 +20,7 @@ std::string MetaKey(std::string_view name) {
 }
 
 std::string TripleKey(Keyspace space, uint64_t type, uint64_t field, uint64_t subject) {
-  std::string k;
-  k.reserve(1 + 3 * kMaxOrderedVarintLength);
+  std::string k;  // no reserve: most triple keys fit the string's inline buffer
   PutSpace(&k, space);
   PutOrderedVarint(&k, type);
   PutOrderedVarint(&k, field);

@@ -64,11 +64,10 @@ Status TxnImpl::CheckOpen() const {
 // ------------------------------------------------------------- raw layer --
 
 Status TxnImpl::GetRaw(const std::string& key, std::string* value, bool* found) {
-  auto w = writes_.find(key);
-  if (w != writes_.end()) {
-    *found = w->second.has_value();
+  if (const WriteSet::Value* w = writes_.Find(key)) {
+    *found = w->has_value();
     if (*found)
-      *value = *w->second;
+      *value = **w;
     return Status::OK();
   }
   if (!options_.read_only)
@@ -95,10 +94,10 @@ Status TxnImpl::ScanRaw(const std::string& begin, const std::string& end, bool r
   ro.upper_bound = end;
   std::unique_ptr<Iterator> it = db_->db_->NewIterator(ro);
   // The transaction's own writes in the range, in scan order (usually none).
-  std::vector<const decltype(writes_)::value_type*> own;
-  for (auto w = writes_.lower_bound(begin); w != writes_.end() && (end.empty() || w->first < end);
-       ++w)
-    own.push_back(&*w);
+  std::vector<std::pair<const std::string*, const WriteSet::Value*>> own;
+  writes_.ForRange(begin, end, [&](const std::string& k, const WriteSet::Value& v) {
+    own.emplace_back(&k, &v);
+  });
   if (reverse) {
     std::reverse(own.begin(), own.end());
     it->SeekToLast();
@@ -114,7 +113,7 @@ Status TxnImpl::ScanRaw(const std::string& begin, const std::string& end, bool r
       break;
     // c < 0: the store's key comes first in scan order; c == 0: the
     // transaction's write replaces the stored entry.
-    int c = !db_ok ? 1 : !own_ok ? -1 : it->key().compare(own[next_own]->first);
+    int c = !db_ok ? 1 : !own_ok ? -1 : it->key().compare(*own[next_own].first);
     c = (c > 0) - (c < 0);
     if (reverse && db_ok && own_ok)
       c = -c;
@@ -125,10 +124,10 @@ Status TxnImpl::ScanRaw(const std::string& begin, const std::string& end, bool r
       value = it->value();
       ++stats_.entries_read;
     } else {
-      key = own[next_own]->first;
-      deleted = !own[next_own]->second.has_value();
+      key = *own[next_own].first;
+      deleted = !own[next_own].second->has_value();
       if (!deleted)
-        value = *own[next_own]->second;
+        value = **own[next_own].second;
     }
     if (!deleted && !fn(key, value)) {
       // Only what was read up to here counts as read: a later insert
@@ -200,11 +199,11 @@ Status TxnImpl::MultiGetRaw(const std::vector<std::string>& keys, const std::vec
       TRINE_RETURN_IF_ERROR(fn(i, found ? &v : nullptr));
       continue;
     }
-    if (auto w = writes_.find(key); w != writes_.end()) {
+    if (const WriteSet::Value* w = writes_.Find(key)) {
       std::string_view v;
-      if (w->second.has_value())
-        v = *w->second;
-      TRINE_RETURN_IF_ERROR(fn(i, w->second.has_value() ? &v : nullptr));
+      if (w->has_value())
+        v = **w;
+      TRINE_RETURN_IF_ERROR(fn(i, w->has_value() ? &v : nullptr));
       continue;
     }
     if (!options_.read_only)
@@ -227,11 +226,11 @@ Status TxnImpl::MultiGetRaw(const std::vector<std::string>& keys, const std::vec
 }
 
 void TxnImpl::PutRaw(std::string key, std::string value) {
-  writes_[std::move(key)] = std::move(value);
+  writes_.Put(std::move(key), std::move(value));
 }
 
 void TxnImpl::DeleteRaw(std::string key) {
-  writes_[std::move(key)] = std::nullopt;
+  writes_.Put(std::move(key), std::nullopt);
 }
 
 // ---------------------------------------------------------------- schema --
@@ -750,7 +749,7 @@ Status TxnImpl::MultiReferrers(std::string_view type_name, std::string_view fiel
   // The transaction's own index writes in the range must be merged in: rare
   // (a query after a write in the same transaction), so take the general
   // path, one merged scan per target.
-  if (writes_.lower_bound(lower) != writes_.lower_bound(upper)) {
+  if (writes_.AnyInRange(lower, upper)) {
     for (uint64_t target : targets) {
       bool stop = false;
       TRINE_RETURN_IF_ERROR(Referrers(type_name, field_name, target, [&](uint64_t id) {

@@ -13,6 +13,7 @@
 
 #include "trine/database.h"
 #include "triples/catalog.h"
+#include "triples/write_set.h"
 
 namespace trine::triples {
 
@@ -114,7 +115,7 @@ class TxnImpl final : public Transaction {
   bool finished_ = false;
   bool allocated_ids_ = false;
 
-  std::map<std::string, std::optional<std::string>, std::less<>> writes_;
+  WriteSet writes_;
   std::vector<std::string> read_keys_;  // point reads (sorted at validation)
   std::vector<std::pair<std::string, std::string>> read_ranges_;  // [begin, end)
   // Every write in order; coalesced per triple at commit (first old value,

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <random>
@@ -96,6 +97,42 @@ TEST(BlockTest, SeekNextPrevAgainstSortedVector) {
       EXPECT_EQ(it.tag(), want->tag);
     }
     EXPECT_TRUE(it.status().ok());
+  }
+}
+
+// Keys from a few bytes to a few hundred, sharing long prefixes: the
+// iterator's key buffer starts inline and grows, keeping the shared prefix.
+TEST(BlockTest, LongKeysRoundTrip) {
+  std::mt19937_64 rng(test::TestSeed());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) {
+    std::string k(1 + rng() % 300, 'p');
+    for (size_t j = k.size() / 2; j < k.size(); ++j)
+      k[j] = static_cast<char>('a' + rng() % 26);
+    keys.push_back(std::move(k));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (int restart : {1, 16}) {
+    BlockBuilder b(restart);
+    for (size_t i = 0; i < keys.size(); ++i)
+      b.Add(keys[i], PackTag(i + 1, ValueKind::kPut), std::to_string(i));
+    Block block(std::string(b.Finish()));
+    ASSERT_TRUE(block.ok());
+    BlockIter it(&block, "test");
+    size_t i = 0;
+    for (it.SeekToFirst(); it.Valid(); it.Next(), ++i)
+      ASSERT_EQ(it.user_key(), keys[i]);
+    EXPECT_EQ(i, keys.size());
+    for (it.SeekToLast(); it.Valid(); it.Prev())
+      ASSERT_EQ(it.user_key(), keys[--i]);
+    for (int s = 0; s < 200; ++s) {
+      size_t want = rng() % keys.size();
+      it.Seek(keys[want], kMaxTag);
+      ASSERT_TRUE(it.Valid());
+      EXPECT_EQ(it.user_key(), keys[want]);
+      EXPECT_EQ(it.value(), std::to_string(want));
+    }
   }
 }
 
