@@ -55,7 +55,8 @@ TEST(WriteSetTest, BehavesLikeAMap) {
       EXPECT_EQ(*found, v);
       EXPECT_EQ(w.Find("absent"), nullptr);
     }
-    ASSERT_EQ(Contents(w), (std::vector<std::pair<std::string, WriteSet::Value>>(m.begin(), m.end())));
+    ASSERT_EQ(Contents(w),
+              (std::vector<std::pair<std::string, WriteSet::Value>>(m.begin(), m.end())));
     for (int probe = 0; probe < 20; ++probe) {
       std::string a = key_of(static_cast<int>(rng() % n)), b = key_of(static_cast<int>(rng() % n));
       if (b < a)
