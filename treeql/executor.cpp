@@ -557,23 +557,7 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
   std::optional<std::string> like_prefix;  // the range ends after the strings starting with it
   bool empty = false;
   auto tighten = [&](std::optional<IndexBound>* cur, const Value& v, bool inclusive,
-                     bool is_lower) {
-    bool exact = true;
-    std::optional<Value> bv = IndexBoundValue(v, f, is_lower, &exact);
-    if (!bv) {
-      empty = true;
-      return;
-    }
-    if (!exact)
-      inclusive = true;  // rounded inward: the rounded value itself may match
-    if (!*cur) {
-      *cur = IndexBound{*bv, inclusive};
-      return;
-    }
-    int c = SortCompare(*bv, (*cur)->value);
-    if ((is_lower && c > 0) || (!is_lower && c < 0) || (c == 0 && !inclusive))
-      *cur = IndexBound{*bv, inclusive};
-  };
+                     bool is_lower) { TightenBound(cur, v, inclusive, is_lower, f, &empty); };
   for (const auto& [op, e] : a.bounds) {
     TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
     if (v.is_null()) {
@@ -633,9 +617,7 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
   };
   if (!a.in_lists.empty()) {
     for (const Value& p : points) {
-      if (lower && SortCompare(p, lower->value) < (lower->inclusive ? 0 : 1))
-        continue;
-      if (upper && !upper->prefix && SortCompare(p, upper->value) > (upper->inclusive ? 0 : -1))
+      if (!WithinBounds(p, lower, upper && !upper->prefix ? upper : std::optional<IndexBound>()))
         continue;
       if (upper && upper->prefix && p.type() == ValueType::kString &&
           !p.as_string().starts_with(upper->value.as_string()) && SortCompare(p, upper->value) > 0)

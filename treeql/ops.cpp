@@ -277,6 +277,34 @@ std::string ConcatText(const Value& v) {
   return "";
 }
 
+void TightenBound(std::optional<IndexBound>* cur, const Value& v, bool inclusive, bool is_lower,
+                  const FieldInfo& field, bool* empty) {
+  bool exact = true;
+  std::optional<Value> bv = IndexBoundValue(v, field, is_lower, &exact);
+  if (!bv) {
+    *empty = true;
+    return;
+  }
+  if (!exact)
+    inclusive = true;  // rounded inward: the rounded value itself may match
+  if (!*cur) {
+    *cur = IndexBound{*bv, inclusive};
+    return;
+  }
+  int c = SortCompare(*bv, (*cur)->value);
+  if ((is_lower && c > 0) || (!is_lower && c < 0) || (c == 0 && !inclusive))
+    *cur = IndexBound{*bv, inclusive};
+}
+
+bool WithinBounds(const Value& v, const std::optional<IndexBound>& lower,
+                  const std::optional<IndexBound>& upper) {
+  if (lower && SortCompare(v, lower->value) < (lower->inclusive ? 0 : 1))
+    return false;
+  if (upper && SortCompare(v, upper->value) > (upper->inclusive ? 0 : -1))
+    return false;
+  return true;
+}
+
 std::optional<Value> IndexBoundValue(const Value& v, const FieldInfo& field, bool round_up,
                                      bool* exact) {
   *exact = true;

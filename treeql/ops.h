@@ -62,4 +62,15 @@ std::string ConcatText(const Value& v);
 std::optional<Value> IndexBoundValue(const Value& v, const FieldInfo& field, bool round_up,
                                      bool* exact);
 
+// Narrows *cur, a lower (`is_lower`) or upper bound of an index range on
+// `field`, by `v` (inclusive or not); sets *empty when no value of the
+// field can meet it.
+void TightenBound(std::optional<IndexBound>* cur, const Value& v, bool inclusive, bool is_lower,
+                  const FieldInfo& field, bool* empty);
+
+// Whether an index entry of value `v` lies between the bounds (the index's
+// order; a prefix upper bound, from LIKE, is not handled here).
+bool WithinBounds(const Value& v, const std::optional<IndexBound>& lower,
+                  const std::optional<IndexBound>& upper);
+
 }  // namespace trine::treeql

@@ -205,7 +205,17 @@ class QueryImpl {
   std::vector<uint8_t> col_use_;     // kUseWhere | kUseKey | kUseOut
   std::unordered_map<uint64_t, std::vector<size_t>> field_cols_;
   uint64_t off_ = 0, lim_ = kNoLimit, need_ = kNoLimit, cap_ = kNoLimit;
-  bool covered_ = false;       // WHERE is exactly a value range of one attribute
+  bool covered_ = false;  // WHERE is exactly a value range of one attribute
+  // Only count(*), no groups, WHERE covered by a range of cover_field_
+  // whose bounds are of cover_type_: a changed subject whose new value is of
+  // that type (or null) is counted when the value lies in [cover_lower_,
+  // cover_upper_], decided without evaluating the row (CountInRange). Values
+  // of other types (lax fields) compare by the WHERE's own rules: those
+  // subjects are evaluated.
+  bool count_in_range_ = false;
+  uint64_t cover_field_ = 0;
+  ValueType cover_type_ = ValueType::kNull;
+  std::optional<IndexBound> cover_lower_, cover_upper_;
   bool keep_members_ = false;  // maintain the bitmap of matching subjects
   std::vector<Watch> watches_;
   std::vector<const BExpr*> agg_nodes_;
@@ -328,6 +338,9 @@ class QueryImpl {
   Status ApplyWindowSimple(const ChangeSet& cs, Transaction& txn);
   Status ApplyWindowGeneral(const ChangeSet& cs, Transaction& txn, bool* all);
   Status ApplyAggregate(const ChangeSet& cs, Transaction& txn);
+  // Applies the changes of one subject to a count_in_range_ query; false if
+  // they need the row evaluated.
+  bool CountInRange(const SubjectChanges& sc);
   Status Affected(const Level& level, const ChangeSet& cs, Transaction& txn,
                   std::set<uint64_t>* out, bool* all);
   void AddInputs(const std::vector<Value>& in, int sign);
@@ -1138,6 +1151,29 @@ Status QueryImpl::Compile(const QueryParams& qp) {
     }
     if (covered_)
       range = r;
+  }
+  if (covered_ && mode_ == Mode::kAggregate && !grouped_ &&
+      std::all_of(agg_nodes_.begin(), agg_nodes_.end(),
+                  [](const BExpr* n) { return n->agg == Agg::kCountStar; })) {
+    bool empty = false;
+    for (const auto& [op, e] : a.bounds) {
+      std::optional<Value> v = ConstValue(e, params_, named_base_);  // not null: covered_
+      if (op == Op::kEq || op == Op::kGt || op == Op::kGe)
+        TightenBound(&cover_lower_, *v, op != Op::kGt, true, *a.field, &empty);
+      if (op == Op::kEq || op == Op::kLt || op == Op::kLe)
+        TightenBound(&cover_upper_, *v, op != Op::kLt, false, *a.field, &empty);
+    }
+    // Within one type the index's order is the comparisons' order; ints and
+    // strings only (floats have NaN, decimals their scale).
+    cover_type_ = a.field->type == FieldType::kInt      ? ValueType::kInt
+                  : a.field->type == FieldType::kString ? ValueType::kString
+                                                        : ValueType::kNull;
+    auto typed = [&](const std::optional<IndexBound>& b) {
+      return !b || b->value.type() == cover_type_;
+    };
+    count_in_range_ = !empty && cover_type_ != ValueType::kNull && (cover_lower_ || cover_upper_) &&
+                      typed(cover_lower_) && typed(cover_upper_);
+    cover_field_ = a.field->number;
   }
   // Which subjects' membership is tracked: aggregates always; a window whose
   // WHERE is an index range of an attribute other than its order.
@@ -1994,6 +2030,33 @@ Tree QueryImpl::AggregateResult() const {
   return a;
 }
 
+bool QueryImpl::CountInRange(const SubjectChanges& sc) {
+  const uint64_t id = sc.id;
+  const bool member = members_.contains(id);
+  bool match = false;
+  if (!sc.deleted) {
+    const Change* c = sc.begin;
+    while (c != sc.end && c->field != cover_field_)
+      ++c;
+    if (c == sc.end && !sc.created)
+      return true;  // the value that decides is unchanged
+    if (c != sc.end && !c->new_value.is_null()) {
+      if (c->new_value.type() != cover_type_)
+        return false;
+      match = WithinBounds(c->new_value, cover_lower_, cover_upper_);
+    }
+  }
+  if (match == member)
+    return true;
+  ++stats_.evaluated;
+  AddInputs(star_, match ? +1 : -1);
+  if (match)
+    AddMember(id);
+  else
+    RemoveMember(id);
+  return true;
+}
+
 Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
   ChangedSubjects(cs);
   auto old_inputs = [&](uint64_t id) -> const std::vector<Value>& {
@@ -2005,6 +2068,8 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
                            [](auto* n) { return n->agg != Agg::kCountStar; });
   std::vector<Work> work;
   for (const SubjectChanges& sc : subjects_) {
+    if (count_in_range_ && CountInRange(sc))
+      continue;
     const uint64_t id = sc.id;
     bool member = members_.contains(id);
     if (sc.deleted) {
@@ -2022,6 +2087,8 @@ Status QueryImpl::ApplyAggregate(const ChangeSet& cs, Transaction& txn) {
       continue;
     work.push_back(std::move(w));
   }
+  if (work.empty())
+    return Status::OK();
   TRINE_RETURN_IF_ERROR(ReadMissing(txn, &work));
   Executor ex = MakeExecutor(txn);
   for (Work& w : work) {
@@ -2259,6 +2326,9 @@ std::string QueryImpl::Explain() const {
           o << " (+-1)";
       }
       o << "\n";
+      if (count_in_range_)
+        o << "  a subject counts when its changed value lies in the WHERE's index range (no "
+             "row evaluation)\n";
       break;
     case Mode::kRerun:
       o << "re-run (fallback): " << why_rerun_ << "\n";
