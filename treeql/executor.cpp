@@ -558,12 +558,14 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
   bool empty = false;
   auto tighten = [&](std::optional<IndexBound>* cur, const Value& v, bool inclusive,
                      bool is_lower) { TightenBound(cur, v, inclusive, is_lower, f, &empty); };
+  std::vector<std::pair<Op, Value>> raw;  // the comparisons as written
   for (const auto& [op, e] : a.bounds) {
     TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
     if (v.is_null()) {
       empty = true;
       continue;
     }
+    raw.emplace_back(op, v);
     if (op == Op::kEq || op == Op::kGt || op == Op::kGe)
       tighten(&lower, v, op != Op::kGt, true);
     if (op == Op::kEq || op == Op::kLt || op == Op::kLe)
@@ -626,6 +628,18 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
       r.lower = IndexBound{p, true};
       r.upper = IndexBound{p, true};
       r.descending = a.descending;  // ties by id in the order's direction
+      TRINE_RETURN_IF_ERROR(scan(r));
+      if (stop)
+        return Status::OK();
+    }
+  } else if (!level.type_info.strict && !like_prefix && (lower || upper) &&
+             (f.type == FieldType::kInt || f.type == FieldType::kFloat ||
+              f.type == FieldType::kDecimal || f.type == FieldType::kAny) &&
+             std::all_of(raw.begin(), raw.end(),
+                         [](const auto& b) { return IsNumeric(b.second.type()); })) {
+    // A lax field may hold numbers of another type than its own: each
+    // numeric type's part of the index (see NumericTypeRanges).
+    for (const IndexRange& r : NumericTypeRanges(raw, lower, upper, a.descending)) {
       TRINE_RETURN_IF_ERROR(scan(r));
       if (stop)
         return Status::OK();
@@ -959,6 +973,12 @@ Status Executor::Impl::Run(const Level& level, const std::vector<const Env*>& pa
 
 bool Executor::Impl::FastCount(const Level& level) {
   const AccessPath& a = level.access;
+  // Only a strict type's index holds nothing but the field's own type: a lax
+  // one's range can also hold values the WHERE compares otherwise (a string
+  // where ints are compared is NULL; see NumericTypeRanges), which only
+  // evaluating the rows tells apart.
+  if (!level.type_info.strict)
+    return false;
   if (!level.aggregate || !level.group_by.empty() || !level.nested.empty() || !a.covers_filter ||
       (a.kind != AccessPath::Kind::kIndexRange && a.kind != AccessPath::Kind::kTypeScan))
     return false;

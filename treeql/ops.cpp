@@ -1,5 +1,6 @@
 #include "treeql/ops.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -303,6 +304,101 @@ bool WithinBounds(const Value& v, const std::optional<IndexBound>& lower,
   if (upper && SortCompare(v, upper->value) > (upper->inclusive ? 0 : -1))
     return false;
   return true;
+}
+
+namespace {
+
+// The first (or last) value of a numeric type in the index's order (NaN is
+// above every float, as in CompareValues).
+Value TypeEdge(ValueType t, bool last) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  switch (t) {
+    case ValueType::kInt:
+      return Value::Int(last ? kMax : kMin);
+    case ValueType::kFloat:
+      return Value::Float(last ? std::numeric_limits<double>::quiet_NaN()
+                               : -std::numeric_limits<double>::infinity());
+    default:
+      return Value::Dec(Decimal{last ? kMax : kMin, 0});
+  }
+}
+
+// A bound of type t at or outside the number x (below it for a lower
+// bound); nullopt if no value of t lies on the inside.
+std::optional<Value> OutwardBound(long double x, ValueType t, bool is_lower) {
+  if (t == ValueType::kFloat) {
+    double d = static_cast<double>(x);
+    return Value::Float(std::nextafter(d, is_lower ? -std::numeric_limits<double>::infinity()
+                                                   : std::numeric_limits<double>::infinity()));
+  }
+  // Ints and decimals of scale 0: whole numbers in int64's range.
+  long double r = is_lower ? std::floor(x) : std::ceil(x);
+  constexpr long double kLo = -9223372036854775808.0L, kHi = 9223372036854775807.0L;
+  if ((is_lower && r > kHi) || (!is_lower && r < kLo))
+    return std::nullopt;
+  int64_t n = r <= kLo   ? std::numeric_limits<int64_t>::min()
+              : r >= kHi ? std::numeric_limits<int64_t>::max()
+                         : static_cast<int64_t>(r);
+  return t == ValueType::kInt ? Value::Int(n) : Value::Dec(Decimal{n, 0});
+}
+
+}  // namespace
+
+std::vector<IndexRange> NumericTypeRanges(const std::vector<std::pair<ast::Op, Value>>& raw,
+                                          const std::optional<IndexBound>& lower,
+                                          const std::optional<IndexBound>& upper, bool descending) {
+  const ValueType own = lower   ? lower->value.type()
+                        : upper ? upper->value.type()
+                                : ValueType::kNull;
+  std::vector<IndexRange> out;
+  for (ValueType t : {ValueType::kInt, ValueType::kFloat, ValueType::kDecimal}) {
+    IndexRange r;
+    r.descending = descending;
+    r.as_given = true;
+    if (t == own) {
+      r.lower = lower ? *lower : IndexBound{TypeEdge(t, false), true};
+      r.upper = upper ? *upper : IndexBound{TypeEdge(t, true), true};
+      out.push_back(std::move(r));
+      continue;
+    }
+    bool reachable = true;
+    for (const auto& [op, v] : raw) {
+      const long double x = AsLongDouble(v);
+      if (v.type() == ValueType::kFloat && std::isnan(v.as_float())) {
+        // Only NaN is at or above NaN; nothing is below it but numbers.
+        if (op == ast::Op::kEq || op == ast::Op::kGt || op == ast::Op::kGe)
+          reachable = reachable && t == ValueType::kFloat && op != ast::Op::kGt;
+        continue;
+      }
+      if (op == ast::Op::kEq || op == ast::Op::kGt || op == ast::Op::kGe) {
+        std::optional<Value> b = OutwardBound(x, t, true);
+        if (!b)
+          reachable = false;
+        else if (!r.lower || SortCompare(*b, r.lower->value) > 0)
+          r.lower = IndexBound{*b, true};
+      }
+      if (op == ast::Op::kEq || op == ast::Op::kLt || op == ast::Op::kLe) {
+        std::optional<Value> b = OutwardBound(x, t, false);
+        if (!b)
+          reachable = false;
+        else if (!r.upper || SortCompare(*b, r.upper->value) < 0)
+          r.upper = IndexBound{*b, true};
+      }
+    }
+    if (!reachable)
+      continue;
+    if (!r.lower)
+      r.lower = IndexBound{TypeEdge(t, false), true};
+    if (!r.upper)
+      r.upper = IndexBound{TypeEdge(t, true), true};
+    if (SortCompare(r.lower->value, r.upper->value) > 0)
+      continue;
+    out.push_back(std::move(r));
+  }
+  if (descending)
+    std::reverse(out.begin(), out.end());
+  return out;
 }
 
 std::optional<Value> IndexBoundValue(const Value& v, const FieldInfo& field, bool round_up,

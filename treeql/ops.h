@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "treeql/ast.h"
 #include "trine/database.h"
@@ -72,5 +74,18 @@ void TightenBound(std::optional<IndexBound>* cur, const Value& v, bool inclusive
 // order; a prefix upper bound, from LIKE, is not handled here).
 bool WithinBounds(const Value& v, const std::optional<IndexBound>& lower,
                   const std::optional<IndexBound>& upper);
+
+// The index ranges a comparison of a lax field with numbers must read. The
+// index orders values by type first (ints, then floats, then decimals), while
+// WHERE compares numbers of any of these types by value, so a lax field's
+// floats (say) can match a range whose bounds are ints. One range per
+// numeric type, in the index's order (reversed when `descending`): the
+// bounds' own type (`lower`/`upper`, already converted to it) exactly, the
+// others from the comparisons as written (`raw`), rounded outward, so they
+// hold every match and some entries the WHERE then rejects. Types no value
+// of which can match get no range.
+std::vector<IndexRange> NumericTypeRanges(const std::vector<std::pair<ast::Op, Value>>& raw,
+                                          const std::optional<IndexBound>& lower,
+                                          const std::optional<IndexBound>& upper, bool descending);
 
 }  // namespace trine::treeql

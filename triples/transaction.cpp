@@ -619,7 +619,7 @@ Status TxnImpl::IndexScan(std::string_view type_name, std::string_view field_nam
     return Status::InvalidArgument(FieldLabel(*type, *f) + " has no index");
   std::string prefix = AttrPrefix(Keyspace::kIndex, type->id, f->number);
   auto bound_key = [&](const IndexBound& b) {
-    std::optional<Value> c = ConvertLossless(b.value, *f);
+    std::optional<Value> c = range.as_given ? std::nullopt : ConvertLossless(b.value, *f);
     return IndexValuePrefix(type->id, f->number, c ? *c : b.value);
   };
   std::string begin = prefix, end = PrefixSuccessor(prefix);

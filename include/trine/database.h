@@ -152,6 +152,11 @@ struct IndexRange {
   std::optional<IndexBound> upper;
   bool descending = false;
   uint64_t limit = UINT64_MAX;
+  // Bounds are converted to the field's type where that loses nothing (an
+  // int bound on a float field reads the floats), unless `as_given`: then
+  // they select the index's part for their own type (the index orders
+  // values by type first; a lax field may hold several types).
+  bool as_given = false;
 };
 
 // --------------------------------------------------------- change sets --
