@@ -330,6 +330,29 @@ TEST_F(LiveTest, UntouchedCommitsWakeNothing) {
   EXPECT_EQ(ToJson(window->Result()), "[1,98,88,78,68]");
 }
 
+// The registry's counters: commits matched, and the time they spent on the
+// maintenance, which grows with commits while queries are live and stays
+// put once none are.
+TEST_F(LiveTest, RegistryCountsCommitsAndMaintenanceTime) {
+  Exec("TABLE Item = 1 { score int = 1 INDEX; }");
+  Exec("INSERT Item { score: 1 }");
+  LiveRegistryStats s0 = GetLiveRegistryStats(*db_);
+  {
+    auto q = Live("SELECT count(*) FROM Item WHERE score > 0");
+    ASSERT_NE(q, nullptr);
+    for (int i = 0; i < 20; ++i)
+      Exec("INSERT Item { score: " + std::to_string(i) + " }");
+    EXPECT_EQ(ToJson(q->Result()), "20");
+  }
+  LiveRegistryStats s1 = GetLiveRegistryStats(*db_);
+  EXPECT_EQ(s1.commits - s0.commits, 20u);
+  EXPECT_GT(s1.maintenance_nanos, s0.maintenance_nanos);
+  Exec("INSERT Item { score: 5 }");  // no live query left
+  LiveRegistryStats s2 = GetLiveRegistryStats(*db_);
+  EXPECT_EQ(s2.commits, s1.commits);
+  EXPECT_EQ(s2.maintenance_nanos, s1.maintenance_nanos);
+}
+
 // count(*) whose WHERE is an index range of one attribute decides a changed
 // subject from its new value against that range (QueryImpl::CountInRange),
 // not by evaluating the row: bounds exclusive and inclusive, equality,
