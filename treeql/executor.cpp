@@ -556,8 +556,6 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
   std::optional<IndexBound> lower, upper;
   std::optional<std::string> like_prefix;  // the range ends after the strings starting with it
   bool empty = false;
-  auto tighten = [&](std::optional<IndexBound>* cur, const Value& v, bool inclusive,
-                     bool is_lower) { TightenBound(cur, v, inclusive, is_lower, f, &empty); };
   std::vector<std::pair<Op, Value>> raw;  // the comparisons as written
   for (const auto& [op, e] : a.bounds) {
     TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
@@ -565,11 +563,8 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
       empty = true;
       continue;
     }
-    raw.emplace_back(op, v);
-    if (op == Op::kEq || op == Op::kGt || op == Op::kGe)
-      tighten(&lower, v, op != Op::kGt, true);
-    if (op == Op::kEq || op == Op::kLt || op == Op::kLe)
-      tighten(&upper, v, op != Op::kLt, false);
+    TightenByComparison(op, v, f, &lower, &upper, &empty);
+    raw.emplace_back(op, std::move(v));
   }
   for (const BExpr& p : a.like_patterns) {
     TRINE_ASSIGN_OR_RETURN(Value v, Eval(p, &pe));
@@ -580,7 +575,7 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
     std::string prefix = LikePrefix(v.as_string());
     if (prefix.empty())
       continue;
-    tighten(&lower, Value::String(prefix), true, true);
+    TightenBound(&lower, Value::String(prefix), true, true, f, &empty);
     like_prefix = prefix;
   }
   if (like_prefix) {
@@ -618,8 +613,10 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
     return At(level.pos, s);
   };
   if (!a.in_lists.empty()) {
+    const std::optional<IndexBound> plain_upper =
+        upper && !upper->prefix ? upper : std::optional<IndexBound>();
     for (const Value& p : points) {
-      if (!WithinBounds(p, lower, upper && !upper->prefix ? upper : std::optional<IndexBound>()))
+      if (!WithinBounds(p, lower, plain_upper))
         continue;
       if (upper && upper->prefix && p.type() == ValueType::kString &&
           !p.as_string().starts_with(upper->value.as_string()) && SortCompare(p, upper->value) > 0)

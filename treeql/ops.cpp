@@ -297,6 +297,15 @@ void TightenBound(std::optional<IndexBound>* cur, const Value& v, bool inclusive
     *cur = IndexBound{*bv, inclusive};
 }
 
+void TightenByComparison(ast::Op op, const Value& v, const FieldInfo& field,
+                         std::optional<IndexBound>* lower, std::optional<IndexBound>* upper,
+                         bool* empty) {
+  if (op == ast::Op::kEq || op == ast::Op::kGt || op == ast::Op::kGe)
+    TightenBound(lower, v, op != ast::Op::kGt, true, field, empty);
+  if (op == ast::Op::kEq || op == ast::Op::kLt || op == ast::Op::kLe)
+    TightenBound(upper, v, op != ast::Op::kLt, false, field, empty);
+}
+
 bool WithinBounds(const Value& v, const std::optional<IndexBound>& lower,
                   const std::optional<IndexBound>& upper) {
   if (lower && SortCompare(v, lower->value) < (lower->inclusive ? 0 : 1))

@@ -69,6 +69,11 @@ std::optional<Value> IndexBoundValue(const Value& v, const FieldInfo& field, boo
 // field can meet it.
 void TightenBound(std::optional<IndexBound>* cur, const Value& v, bool inclusive, bool is_lower,
                   const FieldInfo& field, bool* empty);
+// Narrows [*lower, *upper] by the comparison `field op v` (op one of =, <,
+// <=, >, >=), as TightenBound.
+void TightenByComparison(ast::Op op, const Value& v, const FieldInfo& field,
+                         std::optional<IndexBound>* lower, std::optional<IndexBound>* upper,
+                         bool* empty);
 
 // Whether an index entry of value `v` lies between the bounds (the index's
 // order; a prefix upper bound, from LIKE, is not handled here).

