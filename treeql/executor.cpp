@@ -78,13 +78,14 @@ struct Batch {
   }
 };
 
-// Sorted by SortCompare, one of each value (numbers equal across types count once).
+// Sorted by CompareByValue, one of each value (numbers equal across types count once).
 void SortUnique(std::vector<Value>* values) {
   std::sort(values->begin(), values->end(),
-            [](const Value& x, const Value& y) { return SortCompare(x, y) < 0; });
-  values->erase(std::unique(values->begin(), values->end(),
-                            [](const Value& x, const Value& y) { return SortCompare(x, y) == 0; }),
-                values->end());
+            [](const Value& x, const Value& y) { return CompareByValue(x, y) < 0; });
+  values->erase(
+      std::unique(values->begin(), values->end(),
+                  [](const Value& x, const Value& y) { return CompareByValue(x, y) == 0; }),
+      values->end());
 }
 
 std::optional<uint64_t> AsId(const Value& v) {
@@ -555,12 +556,13 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
   const FieldInfo& f = *a.field;
   std::optional<IndexBound> lower, upper;
   std::optional<std::string> like_prefix;  // the range ends after the strings starting with it
-  bool empty = false;
+  bool none = false;   // nothing can match (a NULL bound, a LIKE pattern that is not a string)
+  bool empty = false;  // no value of the field's own type can match
   std::vector<std::pair<Op, Value>> raw;  // the comparisons as written
   for (const auto& [op, e] : a.bounds) {
     TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
     if (v.is_null()) {
-      empty = true;
+      none = true;
       continue;
     }
     TightenByComparison(op, v, f, &lower, &upper, &empty);
@@ -569,19 +571,19 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
   for (const BExpr& p : a.like_patterns) {
     TRINE_ASSIGN_OR_RETURN(Value v, Eval(p, &pe));
     if (v.type() != ValueType::kString) {
-      empty = true;
+      none = true;
       continue;
     }
     std::string prefix = LikePrefix(v.as_string());
     if (prefix.empty())
       continue;
-    TightenBound(&lower, Value::String(prefix), true, true, f, &empty);
+    TightenBound(&lower, Value::String(prefix), true, true, f, &none);
     like_prefix = prefix;
   }
   if (like_prefix) {
     // The prefix's own end, unless a tighter upper bound exists already.
     Value p = Value::String(*like_prefix);
-    bool tighter = upper && (SortCompare(upper->value, p) < 0 ||
+    bool tighter = upper && (CompareByValue(upper->value, p) < 0 ||
                              (upper->value.type() == ValueType::kString &&
                               upper->value.as_string().starts_with(*like_prefix)));
     if (!tighter) {
@@ -589,10 +591,48 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
       upper->prefix = true;
     }
   }
-  if (empty)
+  // A lax field may hold numbers of another type than its own, which WHERE
+  // compares by value but the index keeps in another part (it orders by type
+  // first): comparisons with numbers read each numeric type's part (see
+  // NumericTypeRanges), even when none of the field's own type can match.
+  const bool lax_numbers =
+      !level.type_info.strict && !like_prefix &&
+      (f.type == FieldType::kInt || f.type == FieldType::kFloat || f.type == FieldType::kDecimal ||
+       f.type == FieldType::kAny) &&
+      std::all_of(raw.begin(), raw.end(), [](const auto& b) { return IsNumeric(b.second.type()); });
+  if (none || (empty && !(lax_numbers && !raw.empty())))
     return Status::OK();
-  std::vector<Value> points;
-  if (!a.in_lists.empty()) {
+  auto scan = [&](const IndexRange& range) -> Status {
+    Status s = txn.IndexScan(level.type, f.name, range, [&](const Value& v, uint64_t id) {
+      inner = fn(id, &v, &stop);
+      return inner.ok() && !stop;
+    });
+    TRINE_RETURN_IF_ERROR(inner);
+    return At(level.pos, s);
+  };
+  std::vector<IndexRange> ranges;
+  if (!a.in_lists.empty() && lax_numbers) {
+    // Each listed value read as given, numbers in every numeric type's part;
+    // the other comparisons and the WHERE reject what does not match.
+    for (const BExpr& e : a.in_lists[0]) {
+      TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
+      if (v.is_null())
+        continue;
+      IndexBound point{v, true};
+      std::vector<IndexRange> rs;
+      if (IsNumeric(v.type())) {
+        rs = NumericTypeRanges({{Op::kEq, v}}, point, point, false);
+      } else {
+        rs.emplace_back();
+        rs.back().lower = rs.back().upper = point;
+        rs.back().as_given = true;
+      }
+      for (IndexRange& r : rs)
+        ranges.push_back(std::move(r));
+    }
+    ranges = MergePointRanges(std::move(ranges), a.descending);
+  } else if (!a.in_lists.empty()) {
+    std::vector<Value> points;
     for (const BExpr& e : a.in_lists[0]) {
       TRINE_ASSIGN_OR_RETURN(Value v, Eval(e, &pe));
       bool exact = true;
@@ -603,50 +643,35 @@ Status Executor::Impl::Source(const Level& level, const Env* parent,
     SortUnique(&points);
     if (a.descending)
       std::reverse(points.begin(), points.end());
-  }
-  auto scan = [&](const IndexRange& range) -> Status {
-    Status s = txn.IndexScan(level.type, f.name, range, [&](const Value& v, uint64_t id) {
-      inner = fn(id, &v, &stop);
-      return inner.ok() && !stop;
-    });
-    TRINE_RETURN_IF_ERROR(inner);
-    return At(level.pos, s);
-  };
-  if (!a.in_lists.empty()) {
     const std::optional<IndexBound> plain_upper =
         upper && !upper->prefix ? upper : std::optional<IndexBound>();
     for (const Value& p : points) {
       if (!WithinBounds(p, lower, plain_upper))
         continue;
       if (upper && upper->prefix && p.type() == ValueType::kString &&
-          !p.as_string().starts_with(upper->value.as_string()) && SortCompare(p, upper->value) > 0)
+          !p.as_string().starts_with(upper->value.as_string()) &&
+          CompareByValue(p, upper->value) > 0)
         continue;
       IndexRange r;
       r.lower = IndexBound{p, true};
       r.upper = IndexBound{p, true};
       r.descending = a.descending;  // ties by id in the order's direction
-      TRINE_RETURN_IF_ERROR(scan(r));
-      if (stop)
-        return Status::OK();
+      ranges.push_back(std::move(r));
     }
-  } else if (!level.type_info.strict && !like_prefix && (lower || upper) &&
-             (f.type == FieldType::kInt || f.type == FieldType::kFloat ||
-              f.type == FieldType::kDecimal || f.type == FieldType::kAny) &&
-             std::all_of(raw.begin(), raw.end(),
-                         [](const auto& b) { return IsNumeric(b.second.type()); })) {
-    // A lax field may hold numbers of another type than its own: each
-    // numeric type's part of the index (see NumericTypeRanges).
-    for (const IndexRange& r : NumericTypeRanges(raw, lower, upper, a.descending)) {
-      TRINE_RETURN_IF_ERROR(scan(r));
-      if (stop)
-        return Status::OK();
-    }
+  } else if (lax_numbers && (lower || upper || empty)) {
+    ranges = empty ? NumericTypeRanges(raw, std::nullopt, std::nullopt, a.descending)
+                   : NumericTypeRanges(raw, lower, upper, a.descending);
   } else {
     IndexRange r;
     r.lower = lower;
     r.upper = upper;
     r.descending = a.descending;
+    ranges.push_back(std::move(r));
+  }
+  for (const IndexRange& r : ranges) {
     TRINE_RETURN_IF_ERROR(scan(r));
+    if (stop)
+      return Status::OK();
   }
   if (stop || !a.append_nulls)
     return Status::OK();
@@ -1020,16 +1045,14 @@ Result<Value> Executor::Impl::Reduce(Agg agg, bool distinct, const std::vector<V
     case Agg::kAvg: {
       if (values.empty())
         return Value();
-      Value sum = values[0];
-      for (size_t i = 1; i < values.size(); ++i) {
-        Result<Value> s = Arith(Op::kAdd, sum, values[i]);
-        if (!s.ok())
-          return Fail(pos,
-                      std::string(agg == Agg::kSum ? "sum" : "avg") + ": " + s.status().message());
-        sum = std::move(*s);
-      }
-      if (!IsNumeric(sum.type()))
-        return Fail(pos, "sum and avg need numbers");
+      NumericSum acc;  // as live aggregates sum (see NumericSum)
+      for (const Value& v : values)
+        acc.Add(v, 1);
+      Result<Value> summed = acc.Total();
+      if (!summed.ok())
+        return Fail(
+            pos, std::string(agg == Agg::kSum ? "sum" : "avg") + ": " + summed.status().message());
+      const Value& sum = *summed;
       if (agg == Agg::kSum)
         return sum;
       double total = sum.type() == ValueType::kInt     ? static_cast<double>(sum.as_int())
@@ -1043,7 +1066,7 @@ Result<Value> Executor::Impl::Reduce(Agg agg, bool distinct, const std::vector<V
         return Value();
       const Value* best = &values[0];
       for (const Value& v : values) {
-        int c = SortCompare(v, *best);
+        int c = CompareByValue(v, *best);
         if ((agg == Agg::kMin && c < 0) || (agg == Agg::kMax && c > 0))
           best = &v;
       }
@@ -1105,7 +1128,7 @@ int CompareOrderKeys(const std::vector<OrderKey>& order, const Value* a, const V
         continue;
       return a[k].is_null() == order[k].nulls_first ? -1 : 1;
     }
-    int c = SortCompare(a[k], b[k]);
+    int c = Value::Compare(a[k], b[k]);  // the index's order (see CompareByValue)
     if (c != 0)
       return order[k].descending ? -c : c;
   }
@@ -1119,7 +1142,7 @@ bool GroupKeyLess::operator()(const std::vector<Value>& a, const std::vector<Val
         return b[i].is_null();
       continue;
     }
-    int c = SortCompare(a[i], b[i]);
+    int c = CompareByValue(a[i], b[i]);
     if (c != 0)
       return c < 0;
   }

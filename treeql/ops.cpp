@@ -121,7 +121,7 @@ std::optional<int> CompareValues(const Value& a, const Value& b) {
   return std::nullopt;
 }
 
-int SortCompare(const Value& a, const Value& b) {
+int CompareByValue(const Value& a, const Value& b) {
   if (IsNumeric(a.type()) && IsNumeric(b.type()) && a.type() != b.type())
     return CompareNumbers(a, b);
   return Value::Compare(a, b);
@@ -292,7 +292,7 @@ void TightenBound(std::optional<IndexBound>* cur, const Value& v, bool inclusive
     *cur = IndexBound{*bv, inclusive};
     return;
   }
-  int c = SortCompare(*bv, (*cur)->value);
+  int c = CompareByValue(*bv, (*cur)->value);
   if ((is_lower && c > 0) || (!is_lower && c < 0) || (c == 0 && !inclusive))
     *cur = IndexBound{*bv, inclusive};
 }
@@ -308,9 +308,9 @@ void TightenByComparison(ast::Op op, const Value& v, const FieldInfo& field,
 
 bool WithinBounds(const Value& v, const std::optional<IndexBound>& lower,
                   const std::optional<IndexBound>& upper) {
-  if (lower && SortCompare(v, lower->value) < (lower->inclusive ? 0 : 1))
+  if (lower && CompareByValue(v, lower->value) < (lower->inclusive ? 0 : 1))
     return false;
-  if (upper && SortCompare(v, upper->value) > (upper->inclusive ? 0 : -1))
+  if (upper && CompareByValue(v, upper->value) > (upper->inclusive ? 0 : -1))
     return false;
   return true;
 }
@@ -384,14 +384,14 @@ std::vector<IndexRange> NumericTypeRanges(const std::vector<std::pair<ast::Op, V
         std::optional<Value> b = OutwardBound(x, t, true);
         if (!b)
           reachable = false;
-        else if (!r.lower || SortCompare(*b, r.lower->value) > 0)
+        else if (!r.lower || CompareByValue(*b, r.lower->value) > 0)
           r.lower = IndexBound{*b, true};
       }
       if (op == ast::Op::kEq || op == ast::Op::kLt || op == ast::Op::kLe) {
         std::optional<Value> b = OutwardBound(x, t, false);
         if (!b)
           reachable = false;
-        else if (!r.upper || SortCompare(*b, r.upper->value) < 0)
+        else if (!r.upper || CompareByValue(*b, r.upper->value) < 0)
           r.upper = IndexBound{*b, true};
       }
     }
@@ -401,10 +401,88 @@ std::vector<IndexRange> NumericTypeRanges(const std::vector<std::pair<ast::Op, V
       r.lower = IndexBound{TypeEdge(t, false), true};
     if (!r.upper)
       r.upper = IndexBound{TypeEdge(t, true), true};
-    if (SortCompare(r.lower->value, r.upper->value) > 0)
+    if (CompareByValue(r.lower->value, r.upper->value) > 0)
       continue;
     out.push_back(std::move(r));
   }
+  if (descending)
+    std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void NumericSum::Add(const Value& v, int sign) {
+  switch (v.type()) {
+    case ValueType::kInt:
+      int_sum_ += sign * static_cast<Int128>(v.as_int());
+      ints_ += sign;
+      return;
+    case ValueType::kFloat:
+      floats_ += sign;
+      float_sum_ = floats_ == 0 ? 0 : float_sum_ + sign * v.as_float();
+      return;
+    case ValueType::kDecimal:
+      if (decimals_ == 0) {
+        // The first (a take-out here cannot happen: inputs come out only
+        // after they went in).
+        dec_sum_ = v;
+        decimals_ = 1;
+        return;
+      }
+      decimals_ += sign;
+      if (Result<Value> s = Arith(sign > 0 ? ast::Op::kAdd : ast::Op::kSub, dec_sum_, v); s.ok())
+        dec_sum_ = std::move(*s);
+      else
+        error_ = s.status().message();
+      return;
+    default:
+      non_numbers_ += sign;
+  }
+}
+
+Result<Value> NumericSum::Total() const {
+  if (non_numbers_ > 0)
+    return Status::InvalidArgument("needs numbers");
+  if (!error_.empty())
+    return Status::InvalidArgument(error_);
+  if (count() == 0)
+    return Value();
+  if (int_sum_ > std::numeric_limits<int64_t>::max() ||
+      int_sum_ < std::numeric_limits<int64_t>::min())
+    return Status::InvalidArgument("integer overflow");
+  Value total = Value::Int(static_cast<int64_t>(int_sum_));
+  if (decimals_ > 0) {
+    if (ints_ > 0) {
+      TRINE_ASSIGN_OR_RETURN(total, Arith(ast::Op::kAdd, dec_sum_, total));
+    } else {
+      total = dec_sum_;
+    }
+  }
+  if (floats_ > 0) {
+    if (ints_ > 0 || decimals_ > 0) {
+      TRINE_ASSIGN_OR_RETURN(total, Arith(ast::Op::kAdd, total, Value::Float(float_sum_)));
+    } else {
+      total = Value::Float(float_sum_);
+    }
+  }
+  return total;
+}
+
+std::vector<IndexRange> MergePointRanges(std::vector<IndexRange> ranges, bool descending) {
+  // Value::Compare is the index's order (type first), not CompareByValue's.
+  std::sort(ranges.begin(), ranges.end(), [](const IndexRange& x, const IndexRange& y) {
+    return Value::Compare(x.lower->value, y.lower->value) < 0;
+  });
+  std::vector<IndexRange> out;
+  for (IndexRange& r : ranges) {
+    if (!out.empty() && Value::Compare(r.lower->value, out.back().upper->value) <= 0) {
+      if (Value::Compare(r.upper->value, out.back().upper->value) > 0)
+        out.back().upper = r.upper;
+      continue;
+    }
+    out.push_back(std::move(r));
+  }
+  for (IndexRange& r : out)
+    r.descending = descending;
   if (descending)
     std::reverse(out.begin(), out.end());
   return out;

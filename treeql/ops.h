@@ -25,6 +25,7 @@
 
 #include "treeql/ast.h"
 #include "trine/database.h"
+#include "trine/status.h"
 #include "trine/value.h"
 
 namespace trine::treeql {
@@ -40,8 +41,12 @@ std::optional<int> CompareValues(const Value& a, const Value& b);
 // Whether values of these types can be compared (kNull: unknown, allowed).
 bool Comparable(ValueType a, ValueType b);
 
-// The total order used by ORDER BY (NULLs are handled by the caller).
-int SortCompare(const Value& a, const Value& b);
+// A total order in which numbers of different types compare by value, as
+// WHERE compares them (1 = 1.0), and other values as Value::Compare does:
+// for bounds, ranges, MIN/MAX and groups. Not ORDER BY's: that is the
+// index's order, Value::Compare (type first), so that a sort and an index
+// scan agree on a lax field holding ints and floats.
+int CompareByValue(const Value& a, const Value& b);
 
 // Arithmetic and concatenation (op is kAdd, kSub, kMul, kDiv, kMod, kConcat
 // or kNeg with b ignored). NULL in, NULL out. Errors: InvalidArgument with
@@ -92,5 +97,40 @@ bool WithinBounds(const Value& v, const std::optional<IndexBound>& lower,
 std::vector<IndexRange> NumericTypeRanges(const std::vector<std::pair<ast::Op, Value>>& raw,
                                           const std::optional<IndexBound>& lower,
                                           const std::optional<IndexBound>& upper, bool descending);
+
+// Inclusive ranges (as from NumericTypeRanges, one call per point of an IN
+// list) sorted in the index's order and merged where they overlap, so each
+// entry is read once and in order; reversed and marked `descending` when
+// the scan goes down.
+std::vector<IndexRange> MergePointRanges(std::vector<IndexRange> ranges, bool descending);
+
+// The running sum behind sum() and avg(), over inputs of mixed types (a lax
+// field's): ints and decimals exactly, floats as floats, each type apart and
+// combined only in Total, so inputs can also be taken out (live aggregates)
+// and the result does not depend on the inputs' order beyond the floats'
+// own rounding. Its type is a float if any input is one, else a decimal if
+// any is one, else an int.
+class NumericSum {
+ public:
+  // Adds (sign 1) or takes out (sign -1, an input added before) a non-null v.
+  void Add(const Value& v, int sign);
+  // Inputs in the sum.
+  int64_t count() const { return ints_ + decimals_ + floats_ + non_numbers_; }
+  // The sum (NULL with no inputs), or an error message without position:
+  // "needs numbers" while a non-number is in, "integer overflow", or a
+  // decimal's overflow.
+  Result<Value> Total() const;
+
+ private:
+  __extension__ typedef __int128 Int128;  // exact sums of int64s (GCC and Clang)
+  Int128 int_sum_ = 0;
+  int64_t ints_ = 0;
+  Value dec_sum_;
+  int64_t decimals_ = 0;
+  double float_sum_ = 0;
+  int64_t floats_ = 0;
+  int64_t non_numbers_ = 0;
+  std::string error_;  // sticky: a decimal overflow
+};
 
 }  // namespace trine::treeql

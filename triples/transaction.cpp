@@ -653,9 +653,20 @@ Status TxnImpl::IndexScan(std::string_view type_name, std::string_view field_nam
           bad = Status::Corruption("malformed index key");
           return false;
         }
-        if (f->type == FieldType::kDecimal)
+        if (f->type == FieldType::kDecimal) {
           if (std::optional<Value> c = ConvertLossless(v, *f))
             v = *c;
+        } else if (v.type() == ValueType::kDecimal) {
+          // A decimal in a lax field of another type: the index keeps it by
+          // value, without its scale (1.20 as 1.2); the triple has it.
+          Result<Value> stored = ReadValue(type->id, f->number, s);
+          if (!stored.ok()) {
+            bad = stored.status();
+            return false;
+          }
+          if (stored->type() == ValueType::kDecimal)
+            v = std::move(*stored);
+        }
         return fn(v, s) && --left > 0;
       }));
   return bad;

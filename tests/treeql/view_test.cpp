@@ -481,13 +481,8 @@ TEST(ViewTest, GeneratedViewsEqualTheirQueries) {
         std::string fresh = FreshRows(**db, g.views[v].first);
         if (stored == fresh)
           continue;
-        std::vector<std::string> repro = ops;
-        for (size_t j = repro.size(); j-- > 0 && repro.size() > 1;) {
-          std::vector<std::string> shorter = repro;
-          shorter.erase(shorter.begin() + static_cast<ptrdiff_t>(j));
-          if (ViewFails(g, v, shorter))
-            repro = std::move(shorter);
-        }
+        std::vector<std::string> repro = test::ShrinkOps(
+            ops, [&](const std::vector<std::string>& o) { return ViewFails(g, v, o); });
         std::string text;
         for (const std::string& op : repro)
           text += "  " + op + ";\n";

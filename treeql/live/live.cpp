@@ -76,12 +76,10 @@ namespace treeql::live {
 namespace {
 
 constexpr uint64_t kNoLimit = UINT64_MAX;
-// Exact running sums of int64 values (GCC and Clang).
-__extension__ typedef __int128 Int128;
 constexpr const char* kExtensionKey = "trine.live";
 
 struct SortLess {
-  bool operator()(const Value& a, const Value& b) const { return SortCompare(a, b) < 0; }
+  bool operator()(const Value& a, const Value& b) const { return CompareByValue(a, b) < 0; }
 };
 
 std::string FieldRef(uint64_t number) {
@@ -130,9 +128,9 @@ struct ValueRange {
     auto comparable = [&](const Value& b) {
       return (IsNumeric(v.type()) && IsNumeric(b.type())) || v.type() == b.type();
     };
-    if (lo && (!comparable(*lo) || SortCompare(v, *lo) < 0))
+    if (lo && (!comparable(*lo) || CompareByValue(v, *lo) < 0))
       return !comparable(*lo);
-    if (hi && (!comparable(*hi) || SortCompare(v, *hi) > 0))
+    if (hi && (!comparable(*hi) || CompareByValue(v, *hi) > 0))
       return !comparable(*hi);
     return true;
   }
@@ -257,12 +255,8 @@ class QueryImpl {
   // Aggregates.
   struct Acc {
     int64_t count = 0;  // non-null inputs
-    Int128 int_sum = 0;
-    int64_t int_count = 0;
-    Value other_sum;  // floats and decimals
-    int64_t other_count = 0;
+    NumericSum sum;     // sum and avg: as the executor sums
     std::map<Value, int64_t, SortLess> multiset;
-    std::string error;
   };
   // One per GROUP BY key (a query without GROUP BY: one, with the empty
   // key, always present); `row` is its result row.
@@ -375,7 +369,7 @@ ValueType CompareClass(const Value& v) {
   return IsNumeric(v.type()) ? ValueType::kInt : v.type();
 }
 
-// The key a point range `field = v` is hashed under. Values SortCompare
+// The key a point range `field = v` is hashed under. Values CompareByValue
 // calls equal must share a key, so a whole number is an int whatever its
 // type (1, 1.0 and 1.00 are Int(1)). nullopt for other numbers (1.5, NaN,
 // 1e300): such a point is kept with the ranges. Other types compare by type
@@ -402,7 +396,7 @@ std::optional<Value> PointKey(const Value& v) {
   }
 }
 
-// The keys of the points a changed value v may equal under SortCompare, in
+// The keys of the points a changed value v may equal under CompareByValue, in
 // out[]; returns how many. A non-number: itself. A whole number: its int
 // key. A decimal with a fraction: the two whole numbers around it (it
 // compares with a float through long double, which may round it onto one:
@@ -510,12 +504,12 @@ class RangeSet {
   static bool LoLess(const std::optional<Value>& a, const std::optional<Value>& b) {
     if (!a || !b)
       return !a && b;  // unbounded below comes first
-    return SortCompare(*a, *b) < 0;
+    return CompareByValue(*a, *b) < 0;
   }
   static bool HiLess(const std::optional<Value>& a, const std::optional<Value>& b) {
     if (!a || !b)
       return a && !b;  // unbounded above comes last
-    return SortCompare(*a, *b) < 0;
+    return CompareByValue(*a, *b) < 0;
   }
 
   // Fills max_hi_ for the slice [b, e), rooted at its middle; returns the
@@ -539,13 +533,13 @@ class RangeSet {
       size_t m = b + (e - b) / 2;
       ++*examined;
       const std::optional<Value>& top = items_[max_hi_[m]].hi;
-      if (top && SortCompare(*top, v) < 0)
+      if (top && CompareByValue(*top, v) < 0)
         return;  // every range of the slice ends below v
       Stab(b, m, v, examined, f);
       const Item& item = items_[m];
-      if (item.lo && SortCompare(*item.lo, v) > 0)
+      if (item.lo && CompareByValue(*item.lo, v) > 0)
         return;  // this range and those after it start above v
-      if (!item.hi || SortCompare(*item.hi, v) >= 0)
+      if (!item.hi || CompareByValue(*item.hi, v) >= 0)
         f(item.ref);
       b = m + 1;
     }
@@ -652,7 +646,7 @@ class RangeIndex {
     *cls = CompareClass(r.lo ? *r.lo : *r.hi);
     if (r.lo && r.hi && CompareClass(*r.hi) != *cls)
       return false;
-    if (r.lo && r.hi && SortCompare(*r.lo, *r.hi) == 0)
+    if (r.lo && r.hi && CompareByValue(*r.lo, *r.hi) == 0)
       *key = PointKey(*r.lo);
     return true;
   }
@@ -1156,10 +1150,10 @@ Status QueryImpl::Compile(const QueryParams& qp) {
         break;
       }
       if (op == Op::kEq || op == Op::kGt || op == Op::kGe)
-        if (!r.lo || SortCompare(*v, *r.lo) > 0)
+        if (!r.lo || CompareByValue(*v, *r.lo) > 0)
           r.lo = *v;
       if (op == Op::kEq || op == Op::kLt || op == Op::kLe)
-        if (!r.hi || SortCompare(*v, *r.hi) < 0)
+        if (!r.hi || CompareByValue(*v, *r.hi) < 0)
           r.hi = *v;
     }
     if (covered_)
@@ -1250,7 +1244,7 @@ bool QueryImpl::MayMatter(const Change& c) const {
   auto past = [&](const Value& v) {
     if (v.is_null() || bound.is_null())
       return false;  // NULLs sort by the key's NULLS FIRST/LAST: not decided here
-    int cmp = SortCompare(v, bound);
+    int cmp = Value::Compare(v, bound);  // the window's order (CompareOrderKeys)
     return order_desc_ ? cmp < 0 : cmp > 0;
   };
   return !(past(c.old_value) && past(c.new_value));
@@ -1923,24 +1917,8 @@ void QueryImpl::AddInputs(const std::vector<Value>& in, int sign) {
         a.multiset.erase(it);
       }
     }
-    if (kind == Agg::kSum || kind == Agg::kAvg) {
-      if (v.type() == ValueType::kInt) {
-        a.int_sum += sign * static_cast<Int128>(v.as_int());
-        a.int_count += sign;
-      } else if (a.other_count == 0) {
-        // The first float or decimal (a remove here cannot happen: inputs
-        // come off only after they went on).
-        a.other_sum = v;
-        a.other_count = 1;
-      } else {
-        Result<Value> s = Arith(sign > 0 ? Op::kAdd : Op::kSub, a.other_sum, v);
-        if (s.ok())
-          a.other_sum = std::move(*s);
-        else
-          a.error = s.status().message();
-        a.other_count += sign;
-      }
-    }
+    if (kind == Agg::kSum || kind == Agg::kAvg)
+      a.sum.Add(v, sign);
   }
 }
 
@@ -1982,28 +1960,16 @@ Result<Tree> QueryImpl::GroupRow(Executor& ex, const std::vector<Value>& key, co
           values.push_back(std::move(*r));
           break;
         }
-        if (!a.error.empty())
-          return Status::InvalidArgument(FormatError(text_, n.pos, a.error));
-        if (a.count == 0) {
+        Result<Value> sum = a.sum.Total();
+        if (!sum.ok())
+          return Status::InvalidArgument(FormatError(
+              text_, n.pos,
+              std::string(n.agg == Agg::kSum ? "sum" : "avg") + ": " + sum.status().message()));
+        if (sum->is_null()) {
           values.emplace_back();
           break;
         }
-        if (a.int_sum > INT64_MAX || a.int_sum < INT64_MIN)
-          return Status::InvalidArgument(
-              FormatError(text_, n.pos,
-                          std::string(n.agg == Agg::kSum ? "sum" : "avg") + ": integer overflow"));
-        Value total = Value::Int(static_cast<int64_t>(a.int_sum));
-        if (a.other_count > 0) {
-          total = a.other_sum;
-          if (a.int_count > 0) {
-            Result<Value> t = Arith(Op::kAdd, total, Value::Int(static_cast<int64_t>(a.int_sum)));
-            if (!t.ok())
-              return Status::InvalidArgument(FormatError(text_, n.pos, t.status().message()));
-            total = std::move(*t);
-          }
-        }
-        if (!IsNumeric(total.type()))
-          return Status::InvalidArgument(FormatError(text_, n.pos, "sum and avg need numbers"));
+        Value total = std::move(*sum);
         if (n.agg == Agg::kSum) {
           values.push_back(std::move(total));
           break;
