@@ -386,11 +386,13 @@ PassResult PeerPass(const std::string& dir, const PeerWorkload& w, bool live) {
     trine::Stats st = db->storage()->GetStats();
     std::printf(
         "storage (%s): %llu flushes, %llu compactions; memtable regions %llu ready, %llu "
-        "mapped on demand\n",
+        "mapped on demand; block cache %llu hits, %llu misses\n",
         live ? "live pass" : "no live query", static_cast<unsigned long long>(st.flushes),
         static_cast<unsigned long long>(st.compactions),
         static_cast<unsigned long long>(st.memtable_regions_ready),
-        static_cast<unsigned long long>(st.memtable_regions_mapped));
+        static_cast<unsigned long long>(st.memtable_regions_mapped),
+        static_cast<unsigned long long>(st.block_cache_hits),
+        static_cast<unsigned long long>(st.block_cache_misses));
   }
   PassResult r;
   r.per_op = std::move(per_op);
