@@ -1048,17 +1048,11 @@ Result<Value> Executor::Impl::Reduce(Agg agg, bool distinct, const std::vector<V
       NumericSum acc;  // as live aggregates sum (see NumericSum)
       for (const Value& v : values)
         acc.Add(v, 1);
-      Result<Value> summed = acc.Total();
-      if (!summed.ok())
-        return Fail(
-            pos, std::string(agg == Agg::kSum ? "sum" : "avg") + ": " + summed.status().message());
-      const Value& sum = *summed;
-      if (agg == Agg::kSum)
-        return sum;
-      double total = sum.type() == ValueType::kInt     ? static_cast<double>(sum.as_int())
-                     : sum.type() == ValueType::kFloat ? sum.as_float()
-                                                       : std::stod(sum.as_decimal().ToString());
-      return Value::Float(total / static_cast<double>(values.size()));
+      Result<Value> r = agg == Agg::kSum ? acc.Total() : acc.Average();
+      if (!r.ok())
+        return Fail(pos,
+                    std::string(agg == Agg::kSum ? "sum" : "avg") + ": " + r.status().message());
+      return std::move(*r);
     }
     case Agg::kMin:
     case Agg::kMax: {

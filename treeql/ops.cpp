@@ -429,6 +429,10 @@ void NumericSum::Add(const Value& v, int sign) {
         return;
       }
       decimals_ += sign;
+      if (decimals_ == 0) {
+        error_.clear();  // the next decimal starts afresh
+        return;
+      }
       if (Result<Value> s = Arith(sign > 0 ? ast::Op::kAdd : ast::Op::kSub, dec_sum_, v); s.ok())
         dec_sum_ = std::move(*s);
       else
@@ -465,6 +469,16 @@ Result<Value> NumericSum::Total() const {
     }
   }
   return total;
+}
+
+Result<Value> NumericSum::Average() const {
+  TRINE_ASSIGN_OR_RETURN(Value total, Total());
+  if (total.is_null())
+    return total;
+  double t = total.type() == ValueType::kInt     ? static_cast<double>(total.as_int())
+             : total.type() == ValueType::kFloat ? total.as_float()
+                                                 : std::stod(total.as_decimal().ToString());
+  return Value::Float(t / static_cast<double>(count()));
 }
 
 std::vector<IndexRange> MergePointRanges(std::vector<IndexRange> ranges, bool descending) {

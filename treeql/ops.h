@@ -120,6 +120,8 @@ class NumericSum {
   // "needs numbers" while a non-number is in, "integer overflow", or a
   // decimal's overflow.
   Result<Value> Total() const;
+  // Total() / count() as a float (NULL with no inputs), or Total's error.
+  Result<Value> Average() const;
 
  private:
   __extension__ typedef __int128 Int128;  // exact sums of int64s (GCC and Clang)
@@ -130,7 +132,7 @@ class NumericSum {
   double float_sum_ = 0;
   int64_t floats_ = 0;
   int64_t non_numbers_ = 0;
-  std::string error_;  // sticky: a decimal overflow
+  std::string error_;  // a decimal overflow, until the decimals are all out
 };
 
 }  // namespace trine::treeql

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/util/test_util.h"
+#include "treeql/ops.h"
 #include "trine/database.h"
 #include "trine/treeql.h"
 
@@ -498,6 +499,38 @@ TEST_F(QueryTest, LaxFieldRangesMatchNumbersOfEveryType) {
                   " LIMIT " + std::to_string(limit)),
               expect);
   }
+}
+
+// The sum behind sum() and avg(), as inputs of each type come and go.
+TEST(NumericSumTest, KeepsEachTypeApart) {
+  treeql::NumericSum sum;
+  auto total = [&] {
+    Result<Value> t = sum.Total();
+    return t.ok() ? t->ToString() : t.status().message();
+  };
+  EXPECT_EQ(total(), "null");
+  sum.Add(Value::Int(3), 1);
+  sum.Add(Value::Dec(Decimal{120, 2}), 1);  // 1.20
+  EXPECT_EQ(total(), "4.20");
+  sum.Add(Value::Float(0.5), 1);
+  EXPECT_EQ(total(), "4.7");  // a float while a float is in
+  sum.Add(Value::Float(0.5), -1);
+  EXPECT_EQ(total(), "4.20");  // the exact decimal again, not 4.2
+  sum.Add(Value::String("x"), 1);
+  EXPECT_EQ(total(), "needs numbers");
+  sum.Add(Value::String("x"), -1);
+  EXPECT_EQ(total(), "4.20");
+  ASSERT_TRUE(sum.Average().ok());
+  EXPECT_EQ(sum.Average()->ToString(), "2.1");
+  // A decimal overflow is an error while the decimals that caused it are in.
+  const Value big = Value::Dec(Decimal{INT64_MAX / 2 + 1, 0});
+  sum.Add(big, 1);
+  sum.Add(big, 1);
+  EXPECT_TRUE(total().starts_with("decimal overflow")) << total();
+  sum.Add(big, -1);
+  sum.Add(big, -1);
+  sum.Add(Value::Dec(Decimal{120, 2}), -1);
+  EXPECT_EQ(total(), "3");  // only the int left: an int
 }
 
 }  // namespace

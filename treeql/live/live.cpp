@@ -1960,24 +1960,12 @@ Result<Tree> QueryImpl::GroupRow(Executor& ex, const std::vector<Value>& key, co
           values.push_back(std::move(*r));
           break;
         }
-        Result<Value> sum = a.sum.Total();
-        if (!sum.ok())
+        Result<Value> r = n.agg == Agg::kSum ? a.sum.Total() : a.sum.Average();
+        if (!r.ok())
           return Status::InvalidArgument(FormatError(
               text_, n.pos,
-              std::string(n.agg == Agg::kSum ? "sum" : "avg") + ": " + sum.status().message()));
-        if (sum->is_null()) {
-          values.emplace_back();
-          break;
-        }
-        Value total = std::move(*sum);
-        if (n.agg == Agg::kSum) {
-          values.push_back(std::move(total));
-          break;
-        }
-        double t = total.type() == ValueType::kInt     ? static_cast<double>(total.as_int())
-                   : total.type() == ValueType::kFloat ? total.as_float()
-                                                       : std::stod(total.as_decimal().ToString());
-        values.push_back(Value::Float(t / static_cast<double>(a.count)));
+              std::string(n.agg == Agg::kSum ? "sum" : "avg") + ": " + r.status().message()));
+        values.push_back(std::move(*r));
         break;
       }
     }
