@@ -1299,8 +1299,10 @@ Ex AssignedValue(Gen& g, const FieldSpec& f, const std::vector<Col>& cols) {
     std::vector<std::vector<Value>> ids;
     std::string e =
         rig.Lite().Query("SELECT rowid FROM " + t.spec.name + " ORDER BY rowid", {Ty::kInt}, &ids);
-    if (!e.empty() || ids.empty())
+    if (!e.empty())
       return ::testing::AssertionFailure() << "SQLite: " << e;
+    if (ids.empty())  // every row of the type was deleted: nothing to set
+      return ::testing::AssertionSuccess();
     std::string id = std::to_string(g.Pick(ids)[0].as_int());
     const FieldSpec& f = g.Pick(t.spec.fields);
     Ex v = k == 10 ? g.Literal(f.ty) : Ex{"NULL", "NULL", f.ty};
@@ -1310,9 +1312,15 @@ Ex AssignedValue(Gen& g, const FieldSpec& f, const std::vector<Col>& cols) {
         tq, {},
         "UPDATE " + t.spec.name + " SET " + f.name + " = " + v.sql + " WHERE rowid = " + id);
   }
+  // SQLite evaluates an UPDATE's or DELETE's WHERE row by row as it writes,
+  // so a sub-query of the written type can see rows the statement already
+  // changed (an `IN (SELECT ...)` behind an OR is first run midway). TreeQL
+  // evaluates the whole statement against the state before it, as SQL
+  // means; so the SQLite side first computes the rows and the new values
+  // into a temporary table, then writes from it.
   QueryParams params;
   g.params = &params.positional;
-  std::string tq, sql;
+  std::string tq, snap = "SELECT rowid AS id", sql;
   if (k < 8) {
     tq = "UPDATE " + t.spec.name + " SET ";
     sql = "UPDATE " + t.spec.name + " SET ";
@@ -1324,22 +1332,28 @@ Ex AssignedValue(Gen& g, const FieldSpec& f, const std::vector<Col>& cols) {
         continue;
       const FieldSpec& f = t.spec.fields[fi];
       Ex v = AssignedValue(g, f, cols);
+      std::string col = "v" + std::to_string(done.size());
       tq += (done.empty() ? "" : ", ") + f.name + " = " + v.tq;
-      sql += (done.empty() ? "" : ", ") + f.name + " = " + v.sql;
+      snap += ", (" + v.sql + ") AS " + col;
+      sql += (done.empty() ? "" : ", ") + f.name + " = (SELECT " + col +
+             " FROM temp.snap WHERE snap.id = " + t.spec.name + ".rowid)";
       done.push_back(fi);
     }
   } else {
     tq = "DELETE FROM " + t.spec.name;
     sql = "DELETE FROM " + t.spec.name;
   }
+  snap += " FROM " + t.spec.name;
   if (k >= 8 || g.Chance(0.95)) {
     // Deletes stay narrow so that the tables keep most of their rows.
     Ex w = k < 8           ? g.Cond(cols, g.Int(0, 2))
            : g.Chance(0.5) ? g.InLeafOn(cols.back())
                            : g.EqualsLiteral(g.Pick(cols));
     tq += " WHERE " + w.tq;
-    sql += " WHERE " + w.sql;
+    snap += " WHERE " + w.sql;
   }
+  sql = "DROP TABLE IF EXISTS temp.snap; CREATE TEMP TABLE snap AS " + snap + "; " + sql +
+        " WHERE rowid IN (SELECT id FROM temp.snap);";
   g.params = nullptr;
   return rig.Write(tq, params, sql);
 }

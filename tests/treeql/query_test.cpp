@@ -225,6 +225,26 @@ TEST_F(QueryTest, Writes) {
   EXPECT_EQ(Run("SELECT count(*) FROM User"), "6");
 }
 
+// An UPDATE or DELETE reads the state before it: a sub-query of the written
+// type does not see rows the statement already wrote, whatever the order in
+// which rows are visited or sub-queries are first run.
+TEST_F(QueryTest, WritesReadTheStateBeforeTheStatement) {
+  LoadPeople();
+  // No score is 1.00 before: the min is NULL and only ann matches.
+  EXPECT_EQ(Run("UPDATE User SET score = 1.00 WHERE id = 1 OR age > "
+                "(SELECT min(age) FROM User WHERE score = 1.00)"),
+            R"({"ok":true,"count":1})");
+  // Every new age comes from the same max (40), not from rows already set.
+  EXPECT_EQ(Run("UPDATE User SET age = (SELECT max(age) FROM User) + 1 WHERE age IS NOT NULL"),
+            R"({"ok":true,"count":3})");
+  EXPECT_EQ(Run("SELECT age FROM User WHERE age IS NOT NULL"), "[41,41,41]");
+  // ann's city (Oslo) still counts though ann is deleted first: dee goes too.
+  EXPECT_EQ(Run("DELETE FROM User WHERE id = 1 OR city IN "
+                "(SELECT city FROM User WHERE name = 'ann')"),
+            R"({"ok":true,"count":2})");
+  EXPECT_EQ(Run("SELECT name FROM User ORDER BY name"), R"(["bob","cid"])");
+}
+
 TEST_F(QueryTest, PreparedStatementsSurviveSchemaChanges) {
   LoadPeople();
   Result<std::unique_ptr<Session::Prepared>> q =
