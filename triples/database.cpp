@@ -255,6 +255,14 @@ void DatabaseImpl::Notify(const ChangeSet& changes) {
   notifying_.store(std::thread::id(), std::memory_order_relaxed);
 }
 
+void DatabaseImpl::NotifySchemaChange(uint64_t sequence) {
+  notifying_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  if (listeners_ != nullptr)
+    for (CommitListener* l : *listeners_)
+      l->OnSchemaChange(sequence);
+  notifying_.store(std::thread::id(), std::memory_order_relaxed);
+}
+
 std::string DatabaseImpl::DescribeKey(std::string_view key) const {
   std::shared_ptr<const Catalog> c = catalog();
   uint64_t type = 0, field = 0, subject = 0;

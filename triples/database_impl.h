@@ -84,6 +84,8 @@ class DatabaseImpl final : public Database {
   uint64_t LastSequence();
   void TrimRecentLocked();
   void Notify(const ChangeSet& changes);
+  // The listeners' OnSchemaChange (under commit_mu_, like Notify).
+  void NotifySchemaChange(uint64_t sequence);
   // Whether the calling thread is inside Notify (it holds commit_mu_).
   bool Notifying() const {
     return notifying_.load(std::memory_order_relaxed) == std::this_thread::get_id();

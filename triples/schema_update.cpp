@@ -521,6 +521,7 @@ Result<SchemaReport> DatabaseImpl::UpdateSchemaLocked(const std::vector<TypeInfo
   // schema version moved), so no write set needs recording here.
   if (!planner.changes.changes.empty())
     Notify(planner.changes);
+  NotifySchemaChange(planner.changes.sequence);
   return std::move(planner.report);
 }
 

@@ -188,6 +188,11 @@ class CommitListener {
  public:
   virtual ~CommitListener() = default;
   virtual void OnCommit(const ChangeSet& changes) = 0;
+  // After a schema change is written, called like OnCommit (AfterCommit
+  // follows); `sequence` is the change's storage sequence. A schema change
+  // that rewrote values (a retyped attribute) calls OnCommit with those
+  // changes first.
+  virtual void OnSchemaChange(uint64_t sequence) { (void)sequence; }
   virtual void AfterCommit() {}
 };
 

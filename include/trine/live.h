@@ -80,6 +80,9 @@ struct LiveStats {
   uint64_t evaluated = 0;  // subjects re-evaluated
   uint64_t refills = 0;    // window refills from the index
   uint64_t reruns = 0;     // whole-query re-runs (the fallback)
+  // Schema changes to a type the query reads, after which it was compiled
+  // and hydrated anew (their reads count as maintenance).
+  uint64_t rebinds = 0;
   // Result rows looked at to build diffs: the rows a commit touched (and
   // those it pushed across a LIMIT or OFFSET), not the result's size,
   // except for re-runs, which compare whole results.

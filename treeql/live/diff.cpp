@@ -136,4 +136,19 @@ void DiffLists(const std::vector<LivePathStep>& path, const std::vector<const Tr
       emit(LiveChange::Kind::kAdded, after[i]->subject(), -1, static_cast<int64_t>(i), after[i]);
 }
 
+size_t DiffResults(const Tree& before, const Tree& after, LiveDiff* out) {
+  if (!before.is_array() || !after.is_array() || !Addressable(before) || !Addressable(after)) {
+    out->value_changed = true;
+    out->value = after;
+    return 0;
+  }
+  std::vector<const Tree*> a, b;
+  for (const Tree& t : before.items())
+    a.push_back(&t);
+  for (const Tree& t : after.items())
+    b.push_back(&t);
+  DiffLists({}, a, b, &out->changes);
+  return a.size() + b.size();
+}
+
 }  // namespace trine::treeql::live

@@ -35,4 +35,9 @@ void DiffRow(const std::vector<LivePathStep>& path, const Tree& a, const Tree& b
 // True if every row of `list` (an array) has a subject, so DiffLists applies.
 bool Addressable(const Tree& list);
 
+// The diff between two whole results: DiffLists of their rows when both are
+// addressable lists, else the new value (value_changed). Returns the rows
+// compared.
+size_t DiffResults(const Tree& before, const Tree& after, LiveDiff* out);
+
 }  // namespace trine::treeql::live

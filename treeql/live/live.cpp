@@ -77,6 +77,8 @@ namespace {
 
 constexpr uint64_t kNoLimit = UINT64_MAX;
 constexpr const char* kExtensionKey = "trine.live";
+// Registry::Register's refusal when the schema moved after compilation.
+constexpr const char* kSchemaMoved = "the schema changed while the query was being subscribed";
 
 struct SortLess {
   bool operator()(const Value& a, const Value& b) const { return CompareByValue(a, b) < 0; }
@@ -147,6 +149,8 @@ bool Identical(const std::vector<Value>& a, const std::vector<Value>& b) {
 
 // ---------------------------------------------------------------- query --
 
+struct Subscription;
+
 class QueryImpl {
  public:
   enum class Mode : unsigned char { kWindow, kAggregate, kRerun };
@@ -189,6 +193,7 @@ class QueryImpl {
 
   Database& db_;
   std::string text_;
+  QueryParams given_params_;  // as given to Compile: a rebind compiles with them again
   Plan plan_;
   std::vector<Value> params_;
   size_t named_base_ = 0;
@@ -229,6 +234,9 @@ class QueryImpl {
   // the registry to tell, and how many of them it holds. Null otherwise.
   Registry* member_index_ = nullptr;
   uint64_t indexed_members_ = 0;
+  // The subscription this query serves (null for views' queries): a rebind
+  // hands it a new QueryImpl.
+  Subscription* subscription_ = nullptr;
 
   // ---- state (guarded by mu_) ----
   mutable std::mutex mu_;
@@ -345,6 +353,24 @@ class QueryImpl {
   Tree AggregateResult() const;
   std::vector<const std::vector<Value>*>::iterator GroupPosition(const std::vector<Value>& key);
   Executor MakeExecutor(Transaction& txn) { return Executor(txn, params_, named_base_); }
+};
+
+// What a handle holds: the QueryImpl serving it now. A schema change to a
+// type the query reads replaces it (Registry::Rebind) while the handle
+// lives on.
+struct Subscription {
+  std::shared_ptr<QueryImpl> Get() const {
+    std::lock_guard l(mu);
+    return q;
+  }
+  void Set(std::shared_ptr<QueryImpl> next) {
+    std::lock_guard l(mu);
+    q = std::move(next);
+  }
+
+ private:
+  mutable std::mutex mu;
+  std::shared_ptr<QueryImpl> q;
 };
 
 namespace {
@@ -673,40 +699,59 @@ struct FieldWatches {
 
 class Registry final : public CommitListener {
  public:
-  explicit Registry(Database& db) : db_(db) { db_.AddCommitListener(this); }
+  explicit Registry(Database& db) : db_(db), schema_seen_(db.schema_version()) {
+    db_.AddCommitListener(this);
+  }
   ~Registry() override { db_.RemoveCommitListener(this); }
 
-  // Hydrates and registers `q` with no commit in between.
-  Status Register(const std::shared_ptr<QueryImpl>& q) {
+  // Hydrates and registers `q` for `sub` with no commit in between.
+  Status Register(const std::shared_ptr<QueryImpl>& q, Subscription* sub) {
     std::lock_guard l(mu_);
     TransactionOptions to;
     to.read_only = true;
     std::unique_ptr<Transaction> txn = db_.Begin(to);
+    // A schema change between the query's compilation and this lock: the
+    // caller compiles it again.
+    if (!StillBinds(q->plan_, db_))
+      return Status::Aborted(kSchemaMoved);
     TRINE_RETURN_IF_ERROR(q->Hydrate(*txn));
     q->sequence_seen_ = txn->snapshot_sequence();
     q->serial_ = ++serials_;
+    q->subscription_ = sub;
+    sub->Set(q);
     queries_.emplace(q.get(), q);
     Attach(q.get());
     return Status::OK();
   }
 
-  void Unregister(QueryImpl* q) {
+  void Unregister(Subscription* sub) {
     {
       std::lock_guard l(mu_);
+      QueryImpl* q = sub->Get().get();
       Detach(q);
       if (auto it = queries_.find(q); it != queries_.end()) {
         it->second->dead_ = true;
         queries_.erase(it);
       }
+      // Diffs still pending from the QueryImpls a rebind replaced go too.
+      for (auto& [p, d] : pending_)
+        if (p->subscription_ == sub)
+          p->dead_ = true;
     }
     // Wait out a delivery in progress (unless it is this thread's).
     std::lock_guard d(deliver_mu_);
+  }
+
+  void OnSchemaChange(uint64_t sequence) override {
+    std::lock_guard l(mu_);
+    RebindAfterSchemaChange(sequence);
   }
 
   void OnCommit(const ChangeSet& cs) override {
     std::lock_guard l(mu_);
     if (queries_.empty())
       return;
+    RebindAfterSchemaChange(cs.sequence);
     // Two clock reads per commit with live queries (steady_clock::now()
     // measured 24 ns here, so ~1% of a 4 µs commit in the live bench): what
     // the maintenance costs, apart from the commit, is worth knowing.
@@ -801,17 +846,10 @@ class Registry final : public CommitListener {
         Detach(q);
       if (!changed)
         continue;
-      diff.sequence = cs.sequence;
       auto found = queries_.find(q);
       if (found == queries_.end())
         continue;
-      std::shared_ptr<QueryImpl> sp = found->second;
-      if (sp->callback_) {
-        pending_.emplace_back(std::move(sp), std::move(diff));
-      } else {
-        std::lock_guard ql(q->mu_);
-        q->polled_.push_back(std::move(diff));
-      }
+      Enqueue(found->second, std::move(diff), cs.sequence);
     }
   }
 
@@ -866,6 +904,102 @@ class Registry final : public CommitListener {
   // few bits: a query holding more members than this has its bitmap tested
   // on each change instead (it is woken by a good share of them anyway).
   static constexpr uint64_t kMaxIndexedMembers = 1 << 16;
+
+  // A diff for delivery: to the callback after the commit (AfterCommit), or
+  // to the poll queue.
+  void Enqueue(const std::shared_ptr<QueryImpl>& q, LiveDiff diff, uint64_t sequence) {
+    diff.sequence = sequence;
+    if (q->callback_) {
+      pending_.emplace_back(q, std::move(diff));
+    } else {
+      std::lock_guard ql(q->mu_);
+      q->polled_.push_back(std::move(diff));
+    }
+  }
+
+  // After a schema change (noticed by its OnSchemaChange, or by the first
+  // commit after it): each query whose plan read a type the change altered
+  // binds anew (Rebind); the others keep running untouched. The diffs carry
+  // `sequence`.
+  void RebindAfterSchemaChange(uint64_t sequence) {
+    const uint64_t version = db_.schema_version();
+    if (version == schema_seen_)
+      return;
+    schema_seen_ = version;
+    std::vector<QueryImpl*> stale;
+    for (auto& [q, sp] : queries_) {
+      if (!q->attached_)
+        continue;  // ended by an error
+      if (StillBinds(q->plan_, db_))
+        q->plan_.schema_version = version;  // Apply need not check again
+      else
+        stale.push_back(q);
+    }
+    if (stale.empty())
+      return;
+    std::sort(stale.begin(), stale.end(),
+              [](const QueryImpl* a, const QueryImpl* b) { return a->serial_ < b->serial_; });
+    TransactionOptions to;
+    to.read_only = true;
+    std::unique_ptr<Transaction> txn = db_.Begin(to);
+    for (QueryImpl* q : stale)
+      Rebind(q, *txn, sequence);
+  }
+
+  // Binds q's text and parameters again to the schema now: a new QueryImpl,
+  // hydrated at the current state, takes q's place (its subscription, its
+  // undelivered diffs, counters and place in the order), and the subscriber
+  // gets one diff from q's last result to the new one. Its attributes may
+  // have been renamed, retyped or indexed meanwhile; rows whose values a
+  // retype rewrote show as changed. If the query no longer binds (an
+  // attribute it reads was dropped), q ends with an error diff instead.
+  void Rebind(QueryImpl* q, Transaction& txn, uint64_t sequence) {
+    std::shared_ptr<QueryImpl> old = queries_.at(q);
+    auto fresh = std::make_shared<QueryImpl>(db_, q->text_);
+    Status s = fresh->Compile(q->given_params_);
+    if (s.ok())
+      s = fresh->Hydrate(txn);
+    if (!s.ok()) {
+      LiveDiff diff;
+      diff.error = "the schema of a type the query reads changed and the query no longer binds: " +
+                   std::string(s.message());
+      {
+        std::lock_guard ql(q->mu_);
+        ++q->stats_.diffs;
+      }
+      Detach(q);
+      Enqueue(old, std::move(diff), sequence);
+      return;
+    }
+    LiveDiff diff;
+    Tree before = q->Snapshot(), after = fresh->Snapshot();
+    const bool changed = !(before == after);
+    if (changed)
+      DiffResults(before, after, &diff);
+    {
+      std::scoped_lock both(q->mu_, fresh->mu_);
+      // The callback is copied: diffs of q still pending deliver through q.
+      fresh->callback_ = q->callback_;
+      fresh->polled_ = std::move(q->polled_);
+      LiveStats st = q->stats_;
+      ++st.rebinds;
+      st.diffs += changed ? 1 : 0;
+      st.maintenance.entries_read += fresh->stats_.hydration.entries_read;
+      st.maintenance.seeks += fresh->stats_.hydration.seeks;
+      fresh->stats_ = st;
+    }
+    fresh->serial_ = q->serial_;
+    fresh->sequence_seen_ = txn.snapshot_sequence();
+    fresh->subscription_ = q->subscription_;
+    Detach(q);
+    queries_.erase(q);
+    queries_.emplace(fresh.get(), fresh);
+    Attach(fresh.get());
+    if (fresh->subscription_ != nullptr)
+      fresh->subscription_->Set(fresh);
+    if (changed)
+      Enqueue(fresh, std::move(diff), sequence);
+  }
 
   // Puts q's watches in the index, and its members in the subject map when
   // one of its watches needs them (members are filled by Hydrate, before).
@@ -968,6 +1102,7 @@ class Registry final : public CommitListener {
   LiveRegistryStats stats_;
   uint64_t serials_ = 0;
   uint64_t generation_ = 0;
+  uint64_t schema_seen_;           // the schema version the registered queries were checked at
   std::vector<QueryImpl*> woken_;  // OnCommit's
   std::deque<std::pair<std::shared_ptr<QueryImpl>, LiveDiff>> pending_;
   std::recursive_mutex deliver_mu_;
@@ -982,29 +1117,30 @@ namespace {
 // The handle users hold.
 class Handle final : public LiveQuery {
  public:
-  Handle(std::shared_ptr<Registry> r, std::shared_ptr<QueryImpl> q)
-      : registry_(std::move(r)), q_(std::move(q)) {}
-  ~Handle() override { registry_->Unregister(q_.get()); }
-  Tree Result() const override { return q_->Snapshot(); }
+  Handle(std::shared_ptr<Registry> r, std::shared_ptr<Subscription> sub)
+      : registry_(std::move(r)), sub_(std::move(sub)) {}
+  ~Handle() override { registry_->Unregister(sub_.get()); }
+  Tree Result() const override { return sub_->Get()->Snapshot(); }
   bool ready() const override { return true; }
   std::optional<LiveDiff> Poll() override {
-    std::lock_guard l(q_->mu_);
-    if (q_->polled_.empty())
+    std::shared_ptr<QueryImpl> q = sub_->Get();
+    std::lock_guard l(q->mu_);
+    if (q->polled_.empty())
       return std::nullopt;
-    LiveDiff d = std::move(q_->polled_.front());
-    q_->polled_.pop_front();
+    LiveDiff d = std::move(q->polled_.front());
+    q->polled_.pop_front();
     return d;
   }
   LiveStats stats() const override {
-    std::lock_guard l(q_->mu_);
-    return q_->stats_;
+    std::shared_ptr<QueryImpl> q = sub_->Get();
+    std::lock_guard l(q->mu_);
+    return q->stats_;
   }
-  std::string Explain() const override { return q_->Explain(); }
-  QueryImpl& impl() { return *q_; }
+  std::string Explain() const override { return sub_->Get()->Explain(); }
 
  private:
   std::shared_ptr<Registry> registry_;
-  std::shared_ptr<QueryImpl> q_;
+  std::shared_ptr<Subscription> sub_;
 };
 
 }  // namespace
@@ -1052,6 +1188,7 @@ Status QueryImpl::Compile(const QueryParams& qp) {
     return Status::Make(plan.status().code(),
                         FormatError(text_, error_pos, plan.status().message()));
   plan_ = std::move(*plan);
+  given_params_ = qp;
   // Parameters: positional, then named in the plan's order.
   if (qp.positional.size() < static_cast<size_t>(plan_.param_count))
     return Status::InvalidArgument("the query has " + std::to_string(plan_.param_count) +
@@ -2229,18 +2366,7 @@ Status QueryImpl::Apply(const ChangeSet& cs, Transaction& txn, LiveDiff* out, bo
       if (v == value_)
         return Status::OK();
       *changed = true;
-      if (v.is_array() && value_.is_array() && Addressable(v) && Addressable(value_)) {
-        std::vector<const Tree*> a, b;
-        for (const Tree& t : value_.items())
-          a.push_back(&t);
-        for (const Tree& t : v.items())
-          b.push_back(&t);
-        stats_.diff_rows += a.size() + b.size();
-        DiffLists({}, a, b, &out->changes);
-      } else {
-        out->value_changed = true;
-        out->value = v;
-      }
+      stats_.diff_rows += DiffResults(value_, v, out);
       value_ = std::move(v);
       return Status::OK();
     }
@@ -2399,12 +2525,21 @@ Status ApplyLive(QueryImpl& q, const ChangeSet& cs, Transaction& txn, LiveDiff* 
 
 Result<std::unique_ptr<LiveQuery>> Subscribe(Database& db, std::string_view query,
                                              const QueryParams& params, LiveCallback callback) {
-  auto q = std::make_shared<treeql::live::QueryImpl>(db, std::string(query));
-  TRINE_RETURN_IF_ERROR(q->Compile(params));
-  q->callback_ = std::move(callback);
   std::shared_ptr<treeql::live::Registry> registry = RegistryOf(db);
-  TRINE_RETURN_IF_ERROR(registry->Register(q));
-  return std::unique_ptr<LiveQuery>(new treeql::live::Handle(registry, q));
+  auto sub = std::make_shared<treeql::live::Subscription>();
+  for (int attempt = 0;; ++attempt) {
+    auto q = std::make_shared<treeql::live::QueryImpl>(db, std::string(query));
+    TRINE_RETURN_IF_ERROR(q->Compile(params));
+    q->callback_ = callback;
+    Status s = registry->Register(q, sub.get());
+    // Compiled against a schema that changed before it was registered:
+    // compile it again (a few times at most: schema changes are rare).
+    if (s.IsAborted() && s.message() == treeql::live::kSchemaMoved && attempt < 3)
+      continue;
+    TRINE_RETURN_IF_ERROR(s);
+    break;
+  }
+  return std::unique_ptr<LiveQuery>(new treeql::live::Handle(registry, sub));
 }
 
 Result<std::string> ExplainLive(Database& db, std::string_view query, const QueryParams& params) {
