@@ -367,19 +367,11 @@ Result<SchemaReport> ApplySchema(Database& db, std::string_view text, std::strin
   SchemaErrorSite site;
   SchemaUpdateOptions opts = options;
   opts.error_site = &site;
-  // Views reading a table this changes are rebuilt after it (a retyped
-  // field rewrites the table's data outside the views' maintenance).
+  // UpdateSchema rebuilds the views that read a table this changes.
   triples::ViewSupport* views = options.dry_run ? nullptr : triples::GetViewSupport(db);
-  if (views != nullptr && !types.empty())
-    TRINE_RETURN_IF_ERROR(views->BeforeTableChange());
   Result<SchemaReport> r = db.UpdateSchema(types, opts);
   if (options.error_site != nullptr)
     *options.error_site = site;
-  if (r.ok() && views != nullptr && r->changed()) {
-    TRINE_ASSIGN_OR_RETURN(std::vector<std::string> rebuilt, views->AfterTableChange(options));
-    for (std::string& line : rebuilt)
-      r->changes.push_back(std::move(line));
-  }
   if (r.ok() && !file.views.empty()) {
     TRINE_ASSIGN_OR_RETURN(SchemaReport after, ApplyViews(db, file, text, std::move(*r), options));
     // A view redefined here may be read by other views: they are rebuilt too.

@@ -11,6 +11,7 @@
 #include "triples/database_impl.h"
 #include "triples/keys.h"
 #include "triples/value_codec.h"
+#include "triples/view_support.h"
 
 namespace trine::triples {
 
@@ -485,6 +486,16 @@ Status Planner::Plan(const std::vector<TypeInfo>& desired) {
 
 Result<SchemaReport> DatabaseImpl::UpdateSchema(const std::vector<TypeInfo>& types,
                                                 const SchemaUpdateOptions& options) {
+  // Views reading a table this changes are rebuilt after it (a retyped field
+  // rewrites the table's data outside the views' maintenance). Here, so that
+  // every caller gets it; the view maintainer's own updates (view types and
+  // their state table) need none.
+  ViewSupport* views = options.dry_run ? nullptr : view_support_.get();
+  const bool tables = views != nullptr && std::any_of(types.begin(), types.end(), [](auto& t) {
+                        return !t.is_view() && t.name != kViewStateType;
+                      });
+  if (tables)
+    TRINE_RETURN_IF_ERROR(views->BeforeTableChange());
   std::shared_ptr<const std::vector<CommitListener*>> listeners;
   std::optional<Result<SchemaReport>> r;
   {
@@ -495,6 +506,11 @@ Result<SchemaReport> DatabaseImpl::UpdateSchema(const std::vector<TypeInfo>& typ
   if (listeners != nullptr)
     for (CommitListener* listener : *listeners)
       listener->AfterCommit();
+  if (tables && r->ok() && (*r)->changed()) {
+    TRINE_ASSIGN_OR_RETURN(std::vector<std::string> rebuilt, views->AfterTableChange(options));
+    for (std::string& line : rebuilt)
+      (*r)->changes.push_back(std::move(line));
+  }
   return std::move(*r);
 }
 
