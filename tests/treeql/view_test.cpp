@@ -302,60 +302,26 @@ TEST(ViewTest, KillNineMidWorkload) {
   }
 }
 
+// A store with T { n int, k string } and 20 rows (n 0..19, k 'k0'..'k2').
+Result<std::unique_ptr<Database>> OpenWithT(const test::TempDir& dir) {
+  TRINE_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(dir.Sub("db")));
+  TRINE_RETURN_IF_ERROR(ApplySchema(*db, "TABLE T = 1 { n int = 1; k string = 2; }").status());
+  Session s(*db);
+  for (int i = 0; i < 20; ++i)
+    TRINE_RETURN_IF_ERROR(
+        s.Execute("INSERT T { n: " + std::to_string(i) + ", k: 'k" + std::to_string(i % 3) + "' }")
+            .status());
+  return db;
+}
+
 // A schema change of a table views read rebuilds them: retyping a field
 // (int to decimal) rewrites the table's values outside view maintenance. A
 // rename their queries no longer bind leaves them invalid, and the report
 // says so.
-// The same through Database::UpdateSchema called directly (no schema file):
-// the views reading the retyped table are rebuilt and reported.
-TEST(ViewTest, DirectSchemaUpdateRebuildsItsViews) {
-  test::TempDir dir;
-  auto db = Database::Open(dir.Sub("db"));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE(ApplySchema(**db, "TABLE T = 1 { n int = 1; k string = 2; }").ok());
-  {
-    Session s(**db);
-    for (int i = 0; i < 20; ++i)
-      ASSERT_TRUE(s.Execute("INSERT T { n: " + std::to_string(i) + ", k: 'k" +
-                            std::to_string(i % 3) + "' }")
-                      .ok());
-  }
-  ASSERT_TRUE(
-      ApplySchema(**db, "VIEW Big AS SELECT { id, n } FROM T WHERE n > 10;", "v.trine").ok());
-  std::string before = StoredRows(**db, "Big");
-  std::string builds = StateOf(**db, "Big", "builds");
-  std::optional<TypeInfo> t = (*db)->FindType("T");
-  ASSERT_TRUE(t.has_value());
-  for (FieldInfo& f : t->fields)
-    if (f.name == "n") {
-      f.type = FieldType::kDecimal;
-      f.precision = 9;
-      f.scale = 2;
-    }
-  Result<SchemaReport> r = (*db)->UpdateSchema({*t});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  std::string report;
-  for (const std::string& c : r->changes)
-    report += c + "\n";
-  EXPECT_NE(report.find("Big: rebuilt"), std::string::npos) << report;
-  EXPECT_NE(StoredRows(**db, "Big"), before);  // the values are decimals now
-  EXPECT_EQ(StoredRows(**db, "Big"), FreshRows(**db, "Big"));
-  EXPECT_EQ(StateOf(**db, "Big", "state"), R"(["fresh"])");
-  EXPECT_NE(StateOf(**db, "Big", "builds"), builds);
-}
-
 TEST(ViewTest, RetypedBaseFieldRebuildsItsViews) {
   test::TempDir dir;
-  auto db = Database::Open(dir.Sub("db"));
+  auto db = OpenWithT(dir);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  ASSERT_TRUE(ApplySchema(**db, "TABLE T = 1 { n int = 1; k string = 2; }").ok());
-  {
-    Session s(**db);
-    for (int i = 0; i < 20; ++i)
-      ASSERT_TRUE(s.Execute("INSERT T { n: " + std::to_string(i) + ", k: 'k" +
-                            std::to_string(i % 3) + "' }")
-                      .ok());
-  }
   Result<SchemaReport> made =
       ApplySchema(**db,
                   "VIEW Big AS SELECT { id, n } FROM T WHERE n > 10;\n"
@@ -414,6 +380,36 @@ TEST(ViewTest, RetypedBaseFieldRebuildsItsViews) {
   EXPECT_EQ(StateOf(**db, "Big", "state"), R"(["invalid"])");
   EXPECT_EQ(StateOf(**db, "Other", "state"), R"(["fresh"])");
   EXPECT_EQ(StoredRows(**db, "Other"), FreshRows(**db, "Other"));
+}
+
+// The same through Database::UpdateSchema called directly (no schema file):
+// the views reading the retyped table are rebuilt and reported.
+TEST(ViewTest, DirectSchemaUpdateRebuildsItsViews) {
+  test::TempDir dir;
+  auto db = OpenWithT(dir);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(
+      ApplySchema(**db, "VIEW Big AS SELECT { id, n } FROM T WHERE n > 10;", "v.trine").ok());
+  std::string before = StoredRows(**db, "Big");
+  std::string builds = StateOf(**db, "Big", "builds");
+  std::optional<TypeInfo> t = (*db)->FindType("T");
+  ASSERT_TRUE(t.has_value());
+  for (FieldInfo& f : t->fields)
+    if (f.name == "n") {
+      f.type = FieldType::kDecimal;
+      f.precision = 9;
+      f.scale = 2;
+    }
+  Result<SchemaReport> r = (*db)->UpdateSchema({*t});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::string report;
+  for (const std::string& c : r->changes)
+    report += c + "\n";
+  EXPECT_NE(report.find("Big: rebuilt"), std::string::npos) << report;
+  EXPECT_NE(StoredRows(**db, "Big"), before);  // the values are decimals now
+  EXPECT_EQ(StoredRows(**db, "Big"), FreshRows(**db, "Big"));
+  EXPECT_EQ(StateOf(**db, "Big", "state"), R"(["fresh"])");
+  EXPECT_NE(StateOf(**db, "Big", "builds"), builds);
 }
 
 // The generated views' differential: the live-query differential's random
