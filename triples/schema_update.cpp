@@ -491,9 +491,10 @@ Result<SchemaReport> DatabaseImpl::UpdateSchema(const std::vector<TypeInfo>& typ
   // every caller gets it; the view maintainer's own updates (view types and
   // their state table) need none.
   ViewSupport* views = options.dry_run ? nullptr : view_support_.get();
-  const bool tables = views != nullptr && std::any_of(types.begin(), types.end(), [](auto& t) {
-                        return !t.is_view() && t.name != kViewStateType;
-                      });
+  const bool tables =
+      views != nullptr && std::any_of(types.begin(), types.end(), [](const TypeInfo& t) {
+        return !t.is_view() && t.name != kViewStateType;
+      });
   if (tables)
     TRINE_RETURN_IF_ERROR(views->BeforeTableChange());
   std::shared_ptr<const std::vector<CommitListener*>> listeners;

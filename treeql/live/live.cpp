@@ -711,7 +711,12 @@ class Registry final : public CommitListener {
     to.read_only = true;
     std::unique_ptr<Transaction> txn = db_.Begin(to);
     // A schema change between the query's compilation and this lock: the
-    // caller compiles it again.
+    // caller compiles it again. Checked after Begin on purpose: the plan is
+    // then no newer than the transaction's catalog, and one that still binds
+    // the schema now binds the transaction's too. Compiling here instead
+    // leaves a window where plan and transaction see different schemas
+    // (LiveConcurrencyTest hit it: a plan using an index the transaction's
+    // catalog had dropped).
     if (!StillBinds(q->plan_, db_))
       return Status::Aborted(kSchemaMoved);
     TRINE_RETURN_IF_ERROR(q->Hydrate(*txn));
